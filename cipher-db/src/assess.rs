@@ -1,0 +1,707 @@
+//! Observations in, findings out: what a probe saw on one endpoint, judged by one policy, with
+//! the endpoint verdict (fips-only, fips-capable, not-fips-capable).
+use crate::item::{Item, Kind};
+use crate::policy::{Confidence, Feature, Judgement, Policy, Protocol, Reason};
+use crate::ssh::{self, SshKind};
+use crate::tls::{self, TlsVersion};
+use crate::verdict::{EndpointVerdict, Verdict};
+use serde::{Deserialize, Serialize};
+
+/// One protocol version a TLS server accepts, with the suites it accepts under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionOffer {
+    /// The version.
+    pub version: Option<TlsVersion>,
+    /// Suite codes, in the server's preference order when it has one.
+    pub suites: Vec<u16>,
+    /// Whether the server enforces its own order (None: not determined).
+    pub server_preference: Option<bool>,
+}
+
+/// A public key seen on the wire (certificate leaf key or SSH host key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicKey {
+    /// rsa, dsa, ec, ed25519, ed448.
+    pub key: String,
+    /// TLS group name of the curve, for EC keys (secp256r1 …).
+    pub curve: Option<String>,
+    /// Modulus or field size in bits.
+    pub bits: u32,
+}
+
+impl PublicKey {
+    fn item(&self) -> Item {
+        Item::key(&self.key, self.curve.as_deref(), self.bits)
+    }
+
+    fn label(&self) -> String {
+        match &self.curve {
+            Some(c) => format!("{} key on {c}", self.key.to_uppercase()),
+            None => format!("{} {}-bit key", self.key.to_uppercase(), self.bits),
+        }
+    }
+}
+
+/// Finite-field DH parameters a server used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhParams {
+    /// Prime size in bits.
+    pub bits: u32,
+    /// Name of the safe-prime group the prime equals (`ffdhe2048`, `modp2048` …), if any.
+    pub named_group: Option<String>,
+}
+
+/// Protocol features of a TLS server; None means not tested.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFeatures {
+    /// Extended master secret negotiated under TLS 1.2.
+    pub extended_master_secret: Option<bool>,
+    /// renegotiation_info answered.
+    pub secure_renegotiation: Option<bool>,
+    /// A downgraded hello with TLS_FALLBACK_SCSV is refused.
+    pub fallback_scsv: Option<bool>,
+    /// encrypt_then_mac answered for a CBC suite.
+    pub encrypt_then_mac: Option<bool>,
+    /// An OCSP response is stapled.
+    pub ocsp_stapling: Option<bool>,
+    /// A compression method other than null is accepted.
+    pub compression: Option<bool>,
+    /// 0-RTT early data is accepted.
+    pub early_data: Option<bool>,
+}
+
+/// Everything a TLS probe saw, in wire terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsOffer {
+    /// Versions the server accepts, each with its suites.
+    pub versions: Vec<VersionOffer>,
+    /// SSL 2.0 cipher specs, when the server speaks SSL 2.0.
+    pub sslv2_ciphers: Vec<u32>,
+    /// Groups the server accepts (None: not enumerated).
+    pub groups: Option<Vec<u16>>,
+    /// Signature schemes the server uses (None: not enumerated).
+    pub signature_schemes: Option<Vec<u16>>,
+    /// Leaf keys of its certificates.
+    pub keys: Vec<PublicKey>,
+    /// Signature schemes of the certificates' own signatures, trust anchors left out.
+    pub certificate_signatures: Vec<u16>,
+    /// DHE parameters seen.
+    pub dh_params: Vec<DhParams>,
+    /// Protocol features.
+    pub features: TlsFeatures,
+}
+
+/// Everything an SSH probe saw, in wire terms. Lists keep the server's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshOffer {
+    /// kex_algorithms (markers included).
+    pub kex: Vec<String>,
+    /// server_host_key_algorithms.
+    pub host_key_algorithms: Vec<String>,
+    /// encryption_algorithms_client_to_server.
+    pub ciphers_client_to_server: Vec<String>,
+    /// encryption_algorithms_server_to_client.
+    pub ciphers_server_to_client: Vec<String>,
+    /// mac_algorithms_client_to_server.
+    pub macs_client_to_server: Vec<String>,
+    /// mac_algorithms_server_to_client.
+    pub macs_server_to_client: Vec<String>,
+    /// compression_algorithms_client_to_server.
+    pub compression: Vec<String>,
+    /// Host keys proven by a key exchange.
+    pub host_keys: Vec<PublicKey>,
+    /// Group-exchange modulus sizes the server handed out.
+    pub gex_moduli_bits: Vec<u32>,
+}
+
+/// One judged observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Policy name.
+    pub policy: String,
+    /// Kind of item, or none for a protocol feature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// What was judged: an algorithm name, a key, a feature.
+    pub item: String,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: String,
+    /// Source id.
+    pub source: String,
+    /// Whether the verdict row was checked against its source.
+    pub confidence: Confidence,
+    /// A remark that does not change the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A policy's view of one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Policy name.
+    pub policy: String,
+    /// Endpoint verdict.
+    pub verdict: EndpointVerdict,
+    /// Findings: everything not plainly approved, and approved items that carry a note.
+    pub findings: Vec<Finding>,
+}
+
+/// Collects findings and remembers whether everything offered was allowed.
+struct Collector<'p> {
+    policy: &'p Policy,
+    findings: Vec<Finding>,
+    all_allowed: bool,
+}
+
+impl<'p> Collector<'p> {
+    fn new(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            findings: Vec::new(),
+            all_allowed: true,
+        }
+    }
+
+    fn record(&mut self, kind: Option<Kind>, item: String, reason: &Reason, counts: bool) {
+        if counts && !reason.verdict.is_allowed() {
+            self.all_allowed = false;
+        }
+        let finding = Finding {
+            policy: self.policy.name.clone(),
+            kind,
+            item,
+            verdict: reason.verdict,
+            reason: reason.reason.clone(),
+            source: reason.source.clone(),
+            confidence: reason.confidence,
+            note: reason.note.clone(),
+        };
+        if !self.findings.contains(&finding) {
+            self.findings.push(finding);
+        }
+    }
+
+    /// Judges an offered item; returns whether it is allowed.
+    fn item(&mut self, item: &Item) -> bool {
+        let j: Judgement = self.policy.judge(item);
+        if let Some(primary) = j.primary() {
+            if primary.verdict != Verdict::Approved || primary.note.is_some() {
+                self.record(Some(item.kind), item.name.clone(), primary, true);
+            } else if let Some(noted) = j.reasons.iter().find(|r| r.note.is_some()) {
+                self.record(Some(item.kind), item.name.clone(), noted, true);
+            }
+        }
+        j.verdict.is_allowed()
+    }
+
+    /// Judges a key, with the policy's size limit; returns whether it is allowed.
+    fn key(&mut self, key: &PublicKey) -> bool {
+        let mut ok = self.item(&key.item());
+        let min = self.policy.keys.rsa_min_bits;
+        if key.key == "rsa" && key.bits < min {
+            let reason = Reason {
+                verdict: Verdict::Disallowed,
+                reason: format!(
+                    "RSA key of {} bits is below the {min}-bit minimum",
+                    key.bits
+                ),
+                source: self.policy.keys.source.clone(),
+                confidence: Confidence::Verified,
+                note: None,
+            };
+            self.record(Some(Kind::Key), key.label(), &reason, true);
+            ok = false;
+        }
+        ok
+    }
+
+    /// Judges DH parameters; returns whether they are allowed.
+    fn dh(&mut self, dh: &DhParams) -> bool {
+        let limits = &self.policy.keys;
+        let (verdict, reason) = if dh.bits < limits.dh_min_bits {
+            (
+                Verdict::Disallowed,
+                format!(
+                    "{}-bit DH group is below the {}-bit minimum",
+                    dh.bits, limits.dh_min_bits
+                ),
+            )
+        } else if limits.dh_safe_prime_only && dh.named_group.is_none() {
+            (Verdict::NotApproved, format!("{}-bit server-chosen DH prime is not an approved safe-prime group (RFC 7919 / RFC 3526)", dh.bits))
+        } else {
+            return true;
+        };
+        let source = if verdict == Verdict::NotApproved {
+            "SP800-56Ar3".to_owned()
+        } else {
+            limits.source.clone()
+        };
+        let item = match &dh.named_group {
+            Some(n) => format!("DH {n}"),
+            None => format!("DH {}-bit custom prime", dh.bits),
+        };
+        let reason = Reason {
+            verdict,
+            reason,
+            source,
+            confidence: Confidence::Verified,
+            note: None,
+        };
+        self.record(None, item, &reason, true);
+        false
+    }
+
+    /// Records a failed feature requirement (it does not change the endpoint verdict).
+    fn requirement(&mut self, feature: Feature, met: Option<bool>) {
+        if met != Some(false) {
+            return;
+        }
+        if let Some(req) = self
+            .policy
+            .requirements
+            .iter()
+            .find(|r| r.feature == feature)
+        {
+            let reason = req.reason.clone();
+            self.record(None, feature.as_str().to_owned(), &reason, false);
+        }
+    }
+
+    fn finish(self, capable: bool) -> Assessment {
+        let verdict = match (capable, self.all_allowed) {
+            (true, true) => EndpointVerdict::FipsOnly,
+            (true, false) => EndpointVerdict::FipsCapable,
+            (false, _) => EndpointVerdict::NotFipsCapable,
+        };
+        let mut findings = self.findings;
+        findings.sort_by_key(|f| std::cmp::Reverse(f.verdict));
+        Assessment {
+            policy: self.policy.name.clone(),
+            verdict,
+            findings,
+        }
+    }
+}
+
+fn key_fits_auth(key: &PublicKey, auth: &str) -> bool {
+    match auth {
+        "RSA" => key.key == "rsa",
+        "ECDSA" => key.key == "ec",
+        "DSS" => key.key == "dsa",
+        _ => true,
+    }
+}
+
+impl Policy {
+    /// Judges a TLS endpoint; None when the policy does not speak about TLS.
+    pub fn assess_tls(&self, offer: &TlsOffer) -> Option<Assessment> {
+        if !self.covers(Protocol::Tls) {
+            return None;
+        }
+        let mut c = Collector::new(self);
+        let groups_ok: Option<bool> = offer.groups.as_ref().map(|gs| {
+            gs.iter()
+                .fold(false, |any, g| c.item(&Item::group_code(*g)) | any)
+        });
+        let sigalgs_ok: Option<bool> = offer.signature_schemes.as_ref().map(|ss| {
+            ss.iter()
+                .fold(false, |any, s| c.item(&Item::sigalg_code(*s)) | any)
+        });
+        let good_keys: Vec<&PublicKey> = offer.keys.iter().filter(|k| c.key(k)).collect();
+        for s in &offer.certificate_signatures {
+            c.item(&Item::sigalg_code(*s));
+        }
+        let dh_ok = if offer.dh_params.is_empty() {
+            None
+        } else {
+            Some(offer.dh_params.iter().fold(false, |any, d| c.dh(d) | any))
+        };
+        if !offer.sslv2_ciphers.is_empty() {
+            c.item(&Item::version(TlsVersion::Ssl2));
+            for code in &offer.sslv2_ciphers {
+                c.item(&Item::sslv2_code(*code));
+            }
+        }
+        let ems_blocks_tls12 = offer.features.extended_master_secret == Some(false)
+            && self.requirements.iter().any(|r| {
+                r.feature == Feature::TlsExtendedMasterSecret && !r.reason.verdict.is_allowed()
+            });
+        let mut capable = false;
+        for v in &offer.versions {
+            let Some(version) = v.version else { continue };
+            let version_ok = c.item(&Item::version(version));
+            let version_counts = version_ok && !(version == TlsVersion::Tls12 && ems_blocks_tls12);
+            for code in &v.suites {
+                let suite_ok = c.item(&Item::suite_code(*code));
+                if !(suite_ok && version_counts) {
+                    continue;
+                }
+                let Some(s) = tls::suite_by_code(*code) else {
+                    continue;
+                };
+                let kx_ok = match s.kx {
+                    "ECDHE" | "ANY" => groups_ok.unwrap_or(true),
+                    "DHE" => dh_ok.unwrap_or(true),
+                    _ => true,
+                };
+                let auth_ok = if offer.keys.is_empty() {
+                    true
+                } else if s.is_tls13() {
+                    !good_keys.is_empty() && sigalgs_ok.unwrap_or(true)
+                } else {
+                    good_keys.iter().any(|k| key_fits_auth(k, s.auth))
+                };
+                capable |= kx_ok && auth_ok;
+            }
+        }
+        let offered = |v: TlsVersion| offer.versions.iter().any(|o| o.version == Some(v));
+        let legacy = offered(TlsVersion::Ssl3)
+            || offered(TlsVersion::Tls10)
+            || offered(TlsVersion::Tls11)
+            || offered(TlsVersion::Tls12);
+        if offered(TlsVersion::Tls12) {
+            c.requirement(
+                Feature::TlsExtendedMasterSecret,
+                offer.features.extended_master_secret,
+            );
+        }
+        if legacy {
+            c.requirement(
+                Feature::TlsSecureRenegotiation,
+                offer.features.secure_renegotiation,
+            );
+        }
+        if (offered(TlsVersion::Tls10) || offered(TlsVersion::Tls11)) && !offered(TlsVersion::Tls13)
+        {
+            c.requirement(Feature::TlsFallbackScsv, offer.features.fallback_scsv);
+        }
+        let cbc_offered = offer
+            .versions
+            .iter()
+            .flat_map(|v| &v.suites)
+            .any(|code| tls::suite_by_code(*code).is_some_and(|s| s.mode == "CBC"));
+        if cbc_offered {
+            c.requirement(Feature::TlsEncryptThenMac, offer.features.encrypt_then_mac);
+        }
+        if !offer.versions.is_empty() {
+            c.requirement(Feature::TlsOcspStapling, offer.features.ocsp_stapling);
+            c.requirement(Feature::TlsOffersTls13, Some(offered(TlsVersion::Tls13)));
+        }
+        c.requirement(
+            Feature::TlsNoCompression,
+            offer.features.compression.map(|on| !on),
+        );
+        c.requirement(
+            Feature::TlsNoEarlyData,
+            offer.features.early_data.map(|on| !on),
+        );
+        Some(c.finish(capable))
+    }
+
+    /// Judges an SSH endpoint; None when the policy does not speak about SSH.
+    pub fn assess_ssh(&self, offer: &SshOffer) -> Option<Assessment> {
+        if !self.covers(Protocol::Ssh) {
+            return None;
+        }
+        let mut c = Collector::new(self);
+        let judge_list = |c: &mut Collector<'_>,
+                          kind: SshKind,
+                          names: &[String]|
+         -> Vec<&'static ssh::SshAlgorithm> {
+            names
+                .iter()
+                .filter(|n| !(kind == SshKind::Kex && ssh::is_kex_marker(n)))
+                .filter_map(|n| {
+                    let ok = c.item(&Item::ssh_name(kind, n));
+                    ssh::find(kind, n).filter(|_| ok)
+                })
+                .collect()
+        };
+        let kex = judge_list(&mut c, SshKind::Kex, &offer.kex);
+        let host_algs = judge_list(&mut c, SshKind::HostKey, &offer.host_key_algorithms);
+        let ciphers_cs = judge_list(&mut c, SshKind::Cipher, &offer.ciphers_client_to_server);
+        let ciphers_sc = judge_list(&mut c, SshKind::Cipher, &offer.ciphers_server_to_client);
+        let macs_cs = judge_list(&mut c, SshKind::Mac, &offer.macs_client_to_server);
+        let macs_sc = judge_list(&mut c, SshKind::Mac, &offer.macs_server_to_client);
+        let good_keys: Vec<&PublicKey> = offer.host_keys.iter().filter(|k| c.key(k)).collect();
+        let mut gex_ok = true;
+        for bits in &offer.gex_moduli_bits {
+            gex_ok &= c.dh(&DhParams {
+                bits: *bits,
+                named_group: Some("group-exchange".to_owned()),
+            });
+        }
+        let kex_ok = kex
+            .iter()
+            .any(|k| k.family != "DH-GEX" || gex_ok || offer.gex_moduli_bits.is_empty());
+        let host_ok = if offer.host_keys.is_empty() {
+            !host_algs.is_empty()
+        } else {
+            host_algs.iter().any(|a| {
+                good_keys.iter().any(|k| match a.family {
+                    "RSA" => k.key == "rsa",
+                    "ECDSA" => {
+                        k.key == "ec"
+                            && k.curve
+                                .as_deref()
+                                .is_some_and(|c| curve_matches(c, a.param))
+                    }
+                    "ED25519" => k.key == "ed25519",
+                    "ED448" => k.key == "ed448",
+                    "DSA" => k.key == "dsa",
+                    _ => false,
+                })
+            })
+        };
+        let direction_ok = |ciphers: &[&ssh::SshAlgorithm], macs: &[&ssh::SshAlgorithm]| {
+            ciphers.iter().any(|c| c.is_aead_cipher()) || (!ciphers.is_empty() && !macs.is_empty())
+        };
+        let capable = kex_ok
+            && host_ok
+            && direction_ok(&ciphers_cs, &macs_cs)
+            && direction_ok(&ciphers_sc, &macs_sc);
+        Some(c.finish(capable))
+    }
+}
+
+/// Whether a TLS curve name and an SSH curve name denote the same curve.
+fn curve_matches(tls_name: &str, ssh_param: &str) -> bool {
+    matches!(
+        (tls_name, ssh_param),
+        ("secp256r1", "nistp256") | ("secp384r1", "nistp384") | ("secp521r1", "nistp521")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(name: &str) -> Policy {
+        match Policy::builtin(name) {
+            Ok(p) => p,
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+
+    fn rsa2048() -> PublicKey {
+        PublicKey {
+            key: "rsa".into(),
+            curve: None,
+            bits: 2048,
+        }
+    }
+
+    fn tls12(suites: &[u16]) -> VersionOffer {
+        VersionOffer {
+            version: Some(TlsVersion::Tls12),
+            suites: suites.to_vec(),
+            server_preference: Some(true),
+        }
+    }
+
+    #[test]
+    fn modern_server_is_fips_only() {
+        let offer = TlsOffer {
+            versions: vec![
+                tls12(&[0xC02F, 0xC030]),
+                VersionOffer {
+                    version: Some(TlsVersion::Tls13),
+                    suites: vec![0x1301, 0x1302],
+                    server_preference: Some(true),
+                },
+            ],
+            groups: Some(vec![23, 24]),
+            signature_schemes: Some(vec![0x0804, 0x0401]),
+            keys: vec![rsa2048()],
+            features: TlsFeatures {
+                extended_master_secret: Some(true),
+                secure_renegotiation: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let a = policy("fips-140-3").assess_tls(&offer);
+        assert_eq!(
+            a.as_ref().map(|a| a.verdict),
+            Some(EndpointVerdict::FipsOnly),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn chacha_and_x25519_make_it_only_capable() {
+        let offer = TlsOffer {
+            versions: vec![VersionOffer {
+                version: Some(TlsVersion::Tls13),
+                suites: vec![0x1301, 0x1303],
+                server_preference: None,
+            }],
+            groups: Some(vec![29, 23]),
+            keys: vec![rsa2048()],
+            ..Default::default()
+        };
+        let a = policy("fips-140-3").assess_tls(&offer);
+        assert_eq!(
+            a.as_ref().map(|a| a.verdict),
+            Some(EndpointVerdict::FipsCapable)
+        );
+        let items: Vec<&str> = a
+            .iter()
+            .flat_map(|a| &a.findings)
+            .map(|f| f.item.as_str())
+            .collect();
+        assert!(
+            items.contains(&"TLS_CHACHA20_POLY1305_SHA256") && items.contains(&"x25519"),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn tls12_without_ems_does_not_count_under_140_3_but_does_under_140_2() {
+        let offer = TlsOffer {
+            versions: vec![tls12(&[0xC02F])],
+            groups: Some(vec![23]),
+            keys: vec![rsa2048()],
+            features: TlsFeatures {
+                extended_master_secret: Some(false),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let v3 = policy("fips-140-3").assess_tls(&offer).map(|a| a.verdict);
+        let v2 = policy("fips-140-2").assess_tls(&offer).map(|a| a.verdict);
+        assert_eq!(v3, Some(EndpointVerdict::NotFipsCapable));
+        assert_eq!(v2, Some(EndpointVerdict::FipsOnly));
+    }
+
+    #[test]
+    fn legacy_server_and_weak_keys() {
+        let offer = TlsOffer {
+            versions: vec![VersionOffer {
+                version: Some(TlsVersion::Tls10),
+                suites: vec![0x000A, 0x0005],
+                server_preference: None,
+            }],
+            keys: vec![PublicKey {
+                key: "rsa".into(),
+                curve: None,
+                bits: 1024,
+            }],
+            ..Default::default()
+        };
+        let a = policy("fips-140-3").assess_tls(&offer);
+        assert_eq!(
+            a.as_ref().map(|a| a.verdict),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+        let worst = a
+            .as_ref()
+            .and_then(|a| a.findings.first())
+            .map(|f| f.verdict);
+        assert_eq!(worst, Some(Verdict::Disallowed));
+    }
+
+    #[test]
+    fn custom_dh_prime_is_not_approved_under_140_3() {
+        let offer = TlsOffer {
+            versions: vec![tls12(&[0x009E])],
+            keys: vec![rsa2048()],
+            dh_params: vec![DhParams {
+                bits: 2048,
+                named_group: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            policy("fips-140-3").assess_tls(&offer).map(|a| a.verdict),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+        assert_eq!(
+            policy("fips-140-2").assess_tls(&offer).map(|a| a.verdict),
+            Some(EndpointVerdict::FipsOnly)
+        );
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn openssh_default() -> SshOffer {
+        SshOffer {
+            kex: strings(&[
+                "sntrup761x25519-sha512@openssh.com",
+                "curve25519-sha256",
+                "ecdh-sha2-nistp256",
+                "diffie-hellman-group14-sha256",
+                "kex-strict-s-v00@openssh.com",
+            ]),
+            host_key_algorithms: strings(&[
+                "rsa-sha2-512",
+                "rsa-sha2-256",
+                "ecdsa-sha2-nistp256",
+                "ssh-ed25519",
+            ]),
+            ciphers_client_to_server: strings(&[
+                "chacha20-poly1305@openssh.com",
+                "aes128-ctr",
+                "aes256-gcm@openssh.com",
+            ]),
+            ciphers_server_to_client: strings(&[
+                "chacha20-poly1305@openssh.com",
+                "aes128-ctr",
+                "aes256-gcm@openssh.com",
+            ]),
+            macs_client_to_server: strings(&[
+                "umac-64-etm@openssh.com",
+                "hmac-sha2-256-etm@openssh.com",
+            ]),
+            macs_server_to_client: strings(&[
+                "umac-64-etm@openssh.com",
+                "hmac-sha2-256-etm@openssh.com",
+            ]),
+            compression: strings(&["none", "zlib@openssh.com"]),
+            host_keys: vec![
+                PublicKey {
+                    key: "ec".into(),
+                    curve: Some("secp256r1".into()),
+                    bits: 256,
+                },
+                rsa2048(),
+            ],
+            gex_moduli_bits: vec![],
+        }
+    }
+
+    #[test]
+    fn ssh_default_is_capable_and_markers_are_not_judged() {
+        let a = policy("fips-140-3").assess_ssh(&openssh_default());
+        assert_eq!(
+            a.as_ref().map(|a| a.verdict),
+            Some(EndpointVerdict::FipsCapable)
+        );
+        let items: Vec<&str> = a
+            .iter()
+            .flat_map(|a| &a.findings)
+            .map(|f| f.item.as_str())
+            .collect();
+        assert!(!items.contains(&"kex-strict-s-v00@openssh.com"));
+        assert!(
+            items.contains(&"curve25519-sha256") && items.contains(&"umac-64-etm@openssh.com"),
+            "{items:?}"
+        );
+        assert!(policy("fips-140-3")
+            .assess_tls(&TlsOffer::default())
+            .is_some());
+        assert!(policy("aspera").assess_tls(&TlsOffer::default()).is_none());
+    }
+
+    #[test]
+    fn ssh_without_approved_cipher_is_not_capable() {
+        let mut offer = openssh_default();
+        offer.ciphers_client_to_server = strings(&["chacha20-poly1305@openssh.com"]);
+        let a = policy("fips-140-3").assess_ssh(&offer);
+        assert_eq!(a.map(|a| a.verdict), Some(EndpointVerdict::NotFipsCapable));
+    }
+}

@@ -1,0 +1,2 @@
+//! FIPS-only TLS termination.
+pub mod fips;
