@@ -1,1 +1,41 @@
-fn main() {}
+//! fipsgate: prove or enforce FIPS-only cryptography on TLS and SSH.
+//!
+//! This binary only parses arguments, calls the library crates and picks the output.
+mod cli;
+mod commands;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit codes, like a linter.
+pub mod exit {
+    /// Everything judged is allowed.
+    pub const OK: u8 = 0;
+    /// Findings at or above the threshold.
+    pub const FINDINGS: u8 = 1;
+    /// Usage, configuration or policy error.
+    pub const USAGE: u8 = 2;
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("fipsgate: {e}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}

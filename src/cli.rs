@@ -1,0 +1,152 @@
+//! Command-line definitions.
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Prove or enforce FIPS-only cryptography on TLS and SSH.
+#[derive(Debug, Parser)]
+#[command(name = "fipsgate", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the version, the AWS-LC FIPS module version and whether FIPS mode is active.
+    Version(FormatArg),
+    /// Query cipher-db: every TLS and SSH algorithm and its verdict under each policy.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Inspect and validate policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `fipsgate db …`
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// List algorithms, optionally of one kind, with their verdicts.
+    List {
+        /// Only this kind.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<KindArg>,
+        /// Policies to judge under (name or file; comma-separated or repeated).
+        #[arg(
+            long,
+            value_name = "P",
+            value_delimiter = ',',
+            default_value = "fips-140-3"
+        )]
+        policy: Vec<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Show one algorithm (name, OpenSSL name, alias or 0xNNNN code): names, components and the
+    /// verdict under every built-in policy with reason and source.
+    Show {
+        /// Name or code.
+        name: String,
+        /// Only this kind (a code like 0x0017 is both a suite and a group).
+        #[arg(long, value_name = "KIND")]
+        kind: Option<KindArg>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Judge a pasted list: an sshd `Ciphers` line, an OpenSSL cipher list, IANA names.
+    /// Separators: commas, colons, spaces. Exit 0 if all are allowed, 1 otherwise.
+    Check {
+        /// Policy to judge under (name or file).
+        #[arg(long, value_name = "P", default_value = "fips-140-3")]
+        policy: String,
+        /// Only look names up in this kind.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<KindArg>,
+        /// Names; a leading sshd directive (Ciphers, MACs, KexAlgorithms …) sets the kind.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+/// `fipsgate policy …`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// List the built-in policies.
+    List(FormatArg),
+    /// Show a policy (built-in name or file) with its rules, requirements and profile lists.
+    Show {
+        /// Built-in name or file path.
+        policy: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Check a policy file; errors name the file, the line and what is wrong.
+    Validate {
+        /// Policy file.
+        file: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats of the query commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable table.
+    Text,
+    /// One JSON document (stable, see docs/cipher-db.md).
+    Json,
+}
+
+/// Algorithm kinds, as spelled on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// TLS cipher suites.
+    TlsSuite,
+    /// TLS supported groups.
+    TlsGroup,
+    /// TLS signature schemes.
+    TlsSigalg,
+    /// TLS protocol versions.
+    TlsVersion,
+    /// SSL 2.0 cipher specs.
+    Sslv2Cipher,
+    /// SSH key exchange methods.
+    SshKex,
+    /// SSH host key and signature algorithms.
+    SshHostkey,
+    /// SSH ciphers.
+    SshCipher,
+    /// SSH MACs.
+    SshMac,
+    /// SSH compression methods.
+    SshCompression,
+}
+
+impl From<KindArg> for fipsgate_cipher_db::Kind {
+    fn from(k: KindArg) -> Self {
+        use fipsgate_cipher_db::Kind;
+        match k {
+            KindArg::TlsSuite => Kind::TlsSuite,
+            KindArg::TlsGroup => Kind::TlsGroup,
+            KindArg::TlsSigalg => Kind::TlsSigalg,
+            KindArg::TlsVersion => Kind::TlsVersion,
+            KindArg::Sslv2Cipher => Kind::Sslv2Cipher,
+            KindArg::SshKex => Kind::SshKex,
+            KindArg::SshHostkey => Kind::SshHostkey,
+            KindArg::SshCipher => Kind::SshCipher,
+            KindArg::SshMac => Kind::SshMac,
+            KindArg::SshCompression => Kind::SshCompression,
+        }
+    }
+}

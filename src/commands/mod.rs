@@ -1,0 +1,49 @@
+//! One module per command group.
+mod db;
+mod policy;
+mod version;
+
+use crate::cli::{Cli, Command};
+use fipsgate_cipher_db::policy::{Policy, Protocol};
+use fipsgate_cipher_db::Kind;
+use std::error::Error;
+
+/// A command's result: an exit code, or an error that exits with the usage code.
+pub type CommandResult = Result<u8, Box<dyn Error>>;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> CommandResult {
+    match cli.command {
+        Command::Version(f) => version::run(f.format),
+        Command::Db(cmd) => db::run(cmd),
+        Command::Policy(cmd) => policy::run(cmd),
+    }
+}
+
+/// Loads policies by built-in name or file path.
+fn load_policies(names: &[String]) -> Result<Vec<Policy>, Box<dyn Error>> {
+    names
+        .iter()
+        .map(|n| Policy::load(n.trim()).map_err(Into::into))
+        .collect()
+}
+
+/// The protocol an algorithm kind belongs to (keys belong to both).
+fn protocol_of(kind: Kind) -> Option<Protocol> {
+    match kind {
+        Kind::TlsVersion
+        | Kind::TlsSuite
+        | Kind::Sslv2Cipher
+        | Kind::TlsGroup
+        | Kind::TlsSigalg => Some(Protocol::Tls),
+        Kind::SshKex | Kind::SshHostkey | Kind::SshCipher | Kind::SshMac | Kind::SshCompression => {
+            Some(Protocol::Ssh)
+        }
+        Kind::Key => None,
+    }
+}
+
+/// Whether a policy speaks about items of this kind.
+fn covers(policy: &Policy, kind: Kind) -> bool {
+    protocol_of(kind).is_none_or(|p| policy.covers(p))
+}
