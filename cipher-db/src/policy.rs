@@ -117,6 +117,8 @@ struct Rule {
     kind: Option<Kind>,
     selector: Selector,
     reason: Reason,
+    /// Position in the `extends` chain: 0 for the root ancestor, higher for descendants.
+    level: usize,
 }
 
 impl Rule {
@@ -265,6 +267,8 @@ pub struct Policy {
     pub keys: KeyLimits,
     /// Ordered product lists, for vendor and OS profiles.
     pub profile: Option<Profile>,
+    /// The `extends` level at which each profile list was defined.
+    profile_levels: Vec<(Kind, usize)>,
 }
 
 /// Why a policy could not be loaded.
@@ -508,6 +512,7 @@ fn parse(origin: &str, text: &str) -> Result<Parsed, PolicyError> {
             kind: r.kind,
             selector,
             reason,
+            level: 0,
         });
     }
     for (list, verdict, word) in [
@@ -537,6 +542,7 @@ fn parse(origin: &str, text: &str) -> Result<Parsed, PolicyError> {
                 kind: None,
                 selector,
                 reason,
+                level: 0,
             });
         }
     }
@@ -669,7 +675,7 @@ impl Policy {
     }
 
     fn resolve(origin: &str, text: &str, chain: &mut Vec<String>) -> Result<Policy, PolicyError> {
-        let parsed = parse(origin, text)?;
+        let mut parsed = parse(origin, text)?;
         chain.push(parsed.name.clone());
         let parent = match &parsed.extends {
             None => None,
@@ -701,6 +707,15 @@ impl Policy {
             confidence: Confidence::Verified,
             note: None,
         };
+        let level = parent.as_ref().map_or(0, |p| p.extends.len() + 1);
+        for rule in &mut parsed.rules {
+            rule.level = level;
+        }
+        let own_lists: Vec<(Kind, usize)> = parsed
+            .profile
+            .iter()
+            .flat_map(|p| p.lists.iter().map(|(k, _)| (*k, level)))
+            .collect();
         let policy = match parent {
             None => Policy {
                 name: parsed.name,
@@ -721,6 +736,7 @@ impl Policy {
                     source: parsed.keys_source.unwrap_or_else(|| "POLICY".to_owned()),
                 },
                 profile: parsed.profile,
+                profile_levels: own_lists,
             },
             Some(mut p) => {
                 p.extends.insert(0, p.name.clone());
@@ -754,6 +770,10 @@ impl Policy {
                 }
                 if let Some(v) = parsed.keys_source {
                     p.keys.source = v;
+                }
+                for (kind, lvl) in own_lists {
+                    p.profile_levels.retain(|(k, _)| *k != kind);
+                    p.profile_levels.push((kind, lvl));
                 }
                 if let Some(mine) = parsed.profile {
                     p.profile = Some(match p.profile.take() {
@@ -793,6 +813,16 @@ impl Policy {
                 note: None,
             });
         }
+        // A name rule wins unless a descendant policy redefined the product list of this kind.
+        let name_rule = self.rules.iter().rev().find(|r| r.matches_by_name(item));
+        let list_level = self
+            .profile_levels
+            .iter()
+            .find(|(k, _)| *k == item.kind)
+            .map(|(_, l)| *l);
+        if let Some(rule) = name_rule.filter(|r| list_level.is_none_or(|l| r.level >= l)) {
+            return Judgement::single(rule.reason.clone());
+        }
         if let Some(list) = self
             .profile
             .as_ref()
@@ -820,9 +850,6 @@ impl Policy {
                 confidence: Confidence::Verified,
                 note: None,
             });
-        }
-        if let Some(rule) = self.rules.iter().rev().find(|r| r.matches_by_name(item)) {
-            return Judgement::single(rule.reason.clone());
         }
         let mut reasons: Vec<Reason> = Vec::new();
         for component in item.kind.judged_components() {
@@ -1042,6 +1069,27 @@ mod tests {
                 .is_some_and(|s| s.starts_with("my.toml:6: unknown source \"NIST-9\"")),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn own_name_rules_beat_inherited_lists_and_inherited_ones_do_not() {
+        let aspera = Policy::builtin("aspera").ok();
+        let item = Item::lookup("aes192-ctr", Some(Kind::SshCipher)).pop();
+        let reason = aspera
+            .zip(item)
+            .map(|(p, i)| p.judge(&i).reasons[0].reason.clone());
+        assert_eq!(
+            reason
+                .as_deref()
+                .map(|r| r.starts_with("listed by IBM Aspera")),
+            Some(true),
+            "{reason:?}"
+        );
+        let text = "name = \"mine\"\nextends = \"aspera\"\ndeny = [\"3des-cbc\"]\n";
+        let mine = Policy::from_text("mine.toml", text).ok();
+        let item = Item::lookup("3des-cbc", Some(Kind::SshCipher)).pop();
+        let verdict = mine.zip(item).map(|(p, i)| p.judge(&i).verdict);
+        assert_eq!(verdict, Some(Verdict::Disallowed));
     }
 
     #[test]
