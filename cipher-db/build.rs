@@ -147,6 +147,30 @@ fn main() {
     }
     out.push_str("];\n");
 
+    out.push_str("pub(crate) static DH_GROUPS: &[DhGroup] = &[\n");
+    for f in rows("dh-groups.csv", 3) {
+        let hex = f[2].as_bytes();
+        assert!(
+            hex.len() % 2 == 0 && hex.iter().all(u8::is_ascii_hexdigit),
+            "prime of {}",
+            f[0]
+        );
+        let bytes: Vec<u8> = hex
+            .chunks(2)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap_or("00"), 16).unwrap_or(0))
+            .collect();
+        assert_eq!(bytes.len() * 8, num(&f[1]) as usize, "bits of {}", f[0]);
+        writeln!(
+            out,
+            "    DhGroup {{ name: {:?}, bits: {}, prime: &{:?} }},",
+            f[0],
+            num(&f[1]),
+            bytes
+        )
+        .ok();
+    }
+    out.push_str("];\n");
+
     out.push_str("pub(crate) static SOURCES: &[Source] = &[\n");
     for f in rows("sources.csv", 2) {
         writeln!(

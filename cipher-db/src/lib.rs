@@ -18,7 +18,7 @@ pub mod verdict;
 mod data {
     use crate::source::Source;
     use crate::ssh::{SshAlgorithm, SshKind};
-    use crate::tls::{CipherSuite, NamedGroup, SignatureScheme, Sslv2Cipher};
+    use crate::tls::{CipherSuite, DhGroup, NamedGroup, SignatureScheme, Sslv2Cipher};
     include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 }
 

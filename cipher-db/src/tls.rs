@@ -281,6 +281,30 @@ pub fn sigalg_by_name(name: &str) -> Option<&'static SignatureScheme> {
         .find(|s| s.name.eq_ignore_ascii_case(name))
 }
 
+/// A named finite-field DH group (RFC 7919 ffdhe*, RFC 3526 MODP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DhGroup {
+    /// `ffdhe2048`, `modp2048` …
+    pub name: &'static str,
+    /// Prime size in bits.
+    pub bits: u32,
+    /// The prime, big-endian, without leading zeros.
+    #[serde(skip)]
+    pub prime: &'static [u8],
+}
+
+/// Every named DH group.
+pub fn dh_groups() -> &'static [DhGroup] {
+    crate::data::DH_GROUPS
+}
+
+/// The named group whose prime this is (leading zero bytes ignored).
+pub fn dh_group_by_prime(prime: &[u8]) -> Option<&'static DhGroup> {
+    let start = prime.iter().position(|b| *b != 0).unwrap_or(prime.len());
+    let prime = &prime[start..];
+    dh_groups().iter().find(|g| g.prime == prime)
+}
+
 /// Parses a code written as `0xC02F`, `C02F`, `0xC0,0x2F` or `C0,2F`.
 pub fn parse_code(s: &str) -> Option<u32> {
     let s = s.trim();
@@ -391,5 +415,24 @@ mod tests {
             sigalg_by_code(0x0804).map(|s| s.name),
             Some("rsa_pss_rsae_sha256")
         );
+    }
+
+    #[test]
+    fn dh_primes_are_recognised_with_leading_zeros() {
+        let g = dh_groups()
+            .iter()
+            .find(|g| g.name == "ffdhe2048")
+            .map(|g| g.prime.to_vec())
+            .unwrap_or_default();
+        assert_eq!(g.len(), 256);
+        let mut padded = vec![0u8];
+        padded.extend(&g);
+        assert_eq!(
+            dh_group_by_prime(&padded).map(|g| g.name),
+            Some("ffdhe2048")
+        );
+        let mut other = g.clone();
+        other[100] ^= 1;
+        assert!(dh_group_by_prime(&other).is_none());
     }
 }
