@@ -15,12 +15,63 @@ pub struct Cli {
 pub enum Command {
     /// Print the version, the AWS-LC FIPS module version and whether FIPS mode is active.
     Version(FormatArg),
+    /// Scan TLS endpoints and judge what they negotiate.
+    Scan(ScanArgs),
     /// Query cipher-db: every TLS and SSH algorithm and its verdict under each policy.
     #[command(subcommand)]
     Db(DbCommand),
     /// Inspect and validate policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+/// `fipsgate scan …`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Targets: HOST, HOST:PORT, [IPV6]:PORT (default port 443).
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Policies to judge under (name or file; comma-separated or repeated).
+    #[arg(
+        long,
+        value_name = "P",
+        value_delimiter = ',',
+        default_value = "fips-140-3"
+    )]
+    pub policy: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Deadline for each connect and each read, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub timeout: f64,
+    /// SNI name to send (default: the target's host name; none for IP addresses).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Endpoints scanned at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// Exit 1 when an endpoint's verdict is this or worse.
+    #[arg(long, value_enum, default_value_t = FailOn::NotFipsCapable)]
+    pub fail_on: FailOn,
+}
+
+/// Report formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// One block per endpoint.
+    Text,
+    /// One JSON object per line (docs/report.md).
+    Ndjson,
+}
+
+/// Threshold of `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail unless every endpoint is fips-only.
+    FipsCapable,
+    /// Fail when an endpoint is not FIPS-capable.
+    NotFipsCapable,
 }
 
 /// `fipsgate db …`

@@ -16,6 +16,8 @@ pub mod exit {
     pub const FINDINGS: u8 = 1;
     /// Usage, configuration or policy error.
     pub const USAGE: u8 = 2;
+    /// Some targets could not be scanned.
+    pub const UNSCANNED: u8 = 3;
 }
 
 fn main() -> ExitCode {

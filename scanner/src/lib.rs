@@ -1,2 +1,8 @@
-//! TLS and SSH endpoint scanner: sans-IO wire codecs, tokio probes, report model.
+//! TLS and SSH endpoint scanner: sans-IO wire codecs, tokio probes, the observation and report
+//! models, and scan orchestration.
+pub mod observation;
+pub mod probe;
+pub mod report;
+pub mod scan;
+pub mod target;
 pub mod wire;

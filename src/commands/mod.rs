@@ -1,6 +1,7 @@
 //! One module per command group.
 mod db;
 mod policy;
+mod scan;
 mod version;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +16,7 @@ pub type CommandResult = Result<u8, Box<dyn Error>>;
 pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
         Command::Version(f) => version::run(f.format),
+        Command::Scan(args) => scan::run(args),
         Command::Db(cmd) => db::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
     }

@@ -1,0 +1,277 @@
+//! What a TLS probe observed, in wire terms, with no judgement (the `tls` object of reports).
+use fipsgate_cipher_db::assess::{
+    DhParams, PublicKey, TlsFeatures as OfferFeatures, TlsOffer, VersionOffer,
+};
+use fipsgate_cipher_db::tls::{self, TlsVersion};
+use serde::{Deserialize, Serialize};
+
+/// A cipher suite as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteRef {
+    /// `0xC02F` (SSL 2.0 specs: `0x0700C0`).
+    pub code: String,
+    /// IANA name (or the hex code when cipher-db does not know it).
+    pub iana: String,
+    /// OpenSSL name, when there is one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub openssl: String,
+}
+
+impl SuiteRef {
+    /// The reference for a TLS suite code.
+    pub fn tls(code: u16) -> Self {
+        match tls::suite_by_code(code) {
+            Some(s) => Self {
+                code: s.code_hex(),
+                iana: s.iana.to_owned(),
+                openssl: s.openssl.to_owned(),
+            },
+            None => Self {
+                code: format!("0x{code:04X}"),
+                iana: format!("0x{code:04X}"),
+                openssl: String::new(),
+            },
+        }
+    }
+
+    /// The reference for an SSL 2.0 cipher spec.
+    pub fn sslv2(code: u32) -> Self {
+        match tls::sslv2_ciphers().iter().find(|c| c.code == code) {
+            Some(c) => Self {
+                code: format!("0x{code:06X}"),
+                iana: c.name.to_owned(),
+                openssl: c.openssl.to_owned(),
+            },
+            None => Self {
+                code: format!("0x{code:06X}"),
+                iana: format!("0x{code:06X}"),
+                openssl: String::new(),
+            },
+        }
+    }
+
+    /// The numeric code.
+    pub fn code_value(&self) -> Option<u32> {
+        tls::parse_code(&self.code)
+    }
+}
+
+/// A protocol version the server accepts, with its suites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionResult {
+    /// The version.
+    pub version: TlsVersion,
+    /// Suites, in the server's order when `server_preference` is true.
+    pub cipher_suites: Vec<SuiteRef>,
+    /// Whether the server enforces its own order (null: fewer than two suites to tell).
+    pub server_preference: Option<bool>,
+}
+
+/// A group or signature scheme as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeName {
+    /// `0x0017`.
+    pub code: String,
+    /// IANA name (or the hex code when unknown).
+    pub name: String,
+}
+
+impl CodeName {
+    /// A supported group.
+    pub fn group(code: u16) -> Self {
+        Self {
+            code: format!("0x{code:04X}"),
+            name: tls::group_by_code(code).map_or(format!("0x{code:04X}"), |g| g.name.to_owned()),
+        }
+    }
+
+    /// A signature scheme.
+    pub fn sigalg(code: u16) -> Self {
+        Self {
+            code: format!("0x{code:04X}"),
+            name: tls::sigalg_by_code(code).map_or(format!("0x{code:04X}"), |s| s.name.to_owned()),
+        }
+    }
+
+    /// The numeric code.
+    pub fn code_value(&self) -> Option<u16> {
+        tls::parse_code(&self.code).and_then(|c| u16::try_from(c).ok())
+    }
+}
+
+/// One certificate of a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// DNS names and IP addresses of subjectAltName.
+    pub sans: Vec<String>,
+    /// notBefore, RFC 3339.
+    pub not_before: String,
+    /// notAfter, RFC 3339.
+    pub not_after: String,
+    /// rsa, ec, ed25519, ed448, dsa, or the key OID.
+    pub key_type: String,
+    /// Key size in bits.
+    pub key_bits: u32,
+    /// Curve of EC keys, as a TLS group name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+    /// Signature algorithm (OID name, e.g. sha256WithRSAEncryption).
+    pub signature_algorithm: String,
+    /// The same as a TLS signature scheme name, when it maps onto one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_scheme: Option<String>,
+    /// Whether subject and issuer are the same (a trust anchor's self-signature is exempt).
+    pub self_signed: bool,
+    /// SHA-256 fingerprint of the DER, lower-case hex.
+    pub sha256: String,
+}
+
+/// A certificate chain the server presented, leaf first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateChain {
+    /// Key type of the leaf.
+    pub key_type: String,
+    /// Protocol version that carried it.
+    pub version: TlsVersion,
+    /// Certificates, leaf first.
+    pub chain: Vec<CertificateInfo>,
+}
+
+/// DHE parameters the server used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhInfo {
+    /// Prime size in bits.
+    pub bits: u32,
+    /// The RFC 7919 / RFC 3526 group the prime equals, if any.
+    pub named_group: Option<String>,
+}
+
+/// Protocol features (null: not tested or not applicable).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Features {
+    /// Extended master secret negotiated (TLS 1.0-1.2).
+    pub extended_master_secret: Option<bool>,
+    /// renegotiation_info answered (RFC 5746).
+    pub secure_renegotiation: Option<bool>,
+    /// A downgraded hello carrying TLS_FALLBACK_SCSV is refused (RFC 7507).
+    pub fallback_scsv: Option<bool>,
+    /// encrypt_then_mac answered for a CBC suite (RFC 7366).
+    pub encrypt_then_mac: Option<bool>,
+    /// The server agreed to staple OCSP (status_request answered).
+    pub ocsp_stapling: Option<bool>,
+    /// A compression method other than null was accepted.
+    pub compression: Option<bool>,
+    /// The server offers RFC 5077 session tickets.
+    pub session_ticket: Option<bool>,
+    /// A TLS 1.3 hello without a usable key share gets a HelloRetryRequest.
+    pub hello_retry_request: Option<bool>,
+    /// ALPN protocol chosen when offered h2 and http/1.1.
+    pub alpn: Option<String>,
+}
+
+/// Everything a TLS probe saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsObservation {
+    /// Versions the server accepts, oldest first.
+    pub versions: Vec<VersionResult>,
+    /// Groups accepted, in the server's order of choice.
+    pub groups: Vec<CodeName>,
+    /// Signature schemes the server signs its key exchange with (TLS 1.2).
+    pub signature_schemes: Vec<CodeName>,
+    /// Certificate chains, one per key type.
+    pub certificates: Vec<CertificateChain>,
+    /// DHE parameters.
+    pub dh_params: Vec<DhInfo>,
+    /// Protocol features.
+    pub features: Features,
+    /// Remarks on how the probe went (split hellos, partial results).
+    pub notes: Vec<String>,
+}
+
+impl TlsObservation {
+    /// The observation in the terms cipher-db judges.
+    pub fn to_offer(&self) -> TlsOffer {
+        let versions = self
+            .versions
+            .iter()
+            .filter(|v| v.version != TlsVersion::Ssl2)
+            .map(|v| VersionOffer {
+                version: Some(v.version),
+                suites: v
+                    .cipher_suites
+                    .iter()
+                    .filter_map(|s| s.code_value())
+                    .filter_map(|c| u16::try_from(c).ok())
+                    .collect(),
+                server_preference: v.server_preference,
+            })
+            .collect();
+        let sslv2_ciphers = self
+            .versions
+            .iter()
+            .filter(|v| v.version == TlsVersion::Ssl2)
+            .flat_map(|v| v.cipher_suites.iter().filter_map(SuiteRef::code_value))
+            .collect();
+        let keys = self
+            .certificates
+            .iter()
+            .filter_map(|c| c.chain.first())
+            .map(|leaf| PublicKey {
+                key: leaf.key_type.clone(),
+                curve: leaf.curve.clone(),
+                bits: leaf.key_bits,
+            })
+            .collect();
+        let certificate_signatures = self
+            .certificates
+            .iter()
+            .flat_map(|c| &c.chain)
+            .filter(|c| !c.self_signed)
+            .filter_map(|c| {
+                c.signature_scheme
+                    .as_deref()
+                    .and_then(tls::sigalg_by_name)
+                    .map(|s| s.code)
+            })
+            .collect();
+        TlsOffer {
+            versions,
+            sslv2_ciphers,
+            groups: (!self.groups.is_empty()).then(|| {
+                self.groups
+                    .iter()
+                    .filter_map(CodeName::code_value)
+                    .collect()
+            }),
+            signature_schemes: (!self.signature_schemes.is_empty()).then(|| {
+                self.signature_schemes
+                    .iter()
+                    .filter_map(CodeName::code_value)
+                    .collect()
+            }),
+            keys,
+            certificate_signatures,
+            dh_params: self
+                .dh_params
+                .iter()
+                .map(|d| DhParams {
+                    bits: d.bits,
+                    named_group: d.named_group.clone(),
+                })
+                .collect(),
+            features: OfferFeatures {
+                extended_master_secret: self.features.extended_master_secret,
+                secure_renegotiation: self.features.secure_renegotiation,
+                fallback_scsv: self.features.fallback_scsv,
+                encrypt_then_mac: self.features.encrypt_then_mac,
+                ocsp_stapling: self.features.ocsp_stapling,
+                compression: self.features.compression,
+                early_data: None,
+            },
+        }
+    }
+}

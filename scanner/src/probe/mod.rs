@@ -1,0 +1,144 @@
+//! Async probes on tokio. Every network wait has a deadline; every failure is a typed error.
+pub mod certs;
+pub mod tls;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// What kind of failure ended a probe (the `error.kind` of reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The host name did not resolve.
+    Dns,
+    /// The port is closed.
+    ConnectRefused,
+    /// A connect or a read passed its deadline.
+    Timeout,
+    /// The server reset the connection.
+    ConnectionReset,
+    /// The server does not speak TLS (or SSH) there.
+    NotTls,
+    /// The server refused every hello with an alert.
+    TlsAlert,
+    /// The server sent bytes that break the protocol.
+    Malformed,
+    /// The STARTTLS dialogue failed.
+    Starttls,
+    /// Any other I/O failure.
+    Io,
+}
+
+/// A probe failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeError {
+    /// What kind.
+    pub kind: ErrorKind,
+    /// What happened, for people.
+    pub message: String,
+}
+
+impl ProbeError {
+    /// A new error.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn io(e: &std::io::Error, doing: &str) -> Self {
+        let kind = match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe => ErrorKind::ConnectionReset,
+            std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{doing}: {e}"))
+    }
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for ProbeError {}
+
+/// Settings shared by every connection of a probe.
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    /// Deadline for connecting and for each read.
+    pub timeout: Duration,
+    /// SNI host name to send (none for bare IP targets unless given).
+    pub sni: Option<String>,
+    /// Largest handshake message accepted (certificate chains).
+    pub max_handshake_message: usize,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            sni: None,
+            max_handshake_message: 256 * 1024,
+        }
+    }
+}
+
+/// A TCP connection with deadlines, counted.
+pub(crate) struct Conn {
+    stream: TcpStream,
+    deadline: Duration,
+}
+
+impl Conn {
+    /// Connects within the deadline.
+    pub(crate) async fn open(addr: SocketAddr, deadline: Duration) -> Result<Self, ProbeError> {
+        match timeout(deadline, TcpStream::connect(addr)).await {
+            Err(_) => Err(ProbeError::new(
+                ErrorKind::Timeout,
+                format!("connect to {addr} timed out after {deadline:?}"),
+            )),
+            Ok(Err(e)) => Err(ProbeError::io(&e, &format!("connect to {addr}"))),
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                Ok(Self { stream, deadline })
+            }
+        }
+    }
+
+    /// Sends all bytes within the deadline.
+    pub(crate) async fn send(&mut self, bytes: &[u8]) -> Result<(), ProbeError> {
+        match timeout(self.deadline, self.stream.write_all(bytes)).await {
+            Err(_) => Err(ProbeError::new(ErrorKind::Timeout, "send timed out")),
+            Ok(Err(e)) => Err(ProbeError::io(&e, "send")),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// Reads what is available within the deadline; Ok(0) is end of stream.
+    pub(crate) async fn recv(&mut self, buf: &mut [u8]) -> Result<usize, ProbeError> {
+        match timeout(self.deadline, self.stream.read(buf)).await {
+            Err(_) => Err(ProbeError::new(
+                ErrorKind::Timeout,
+                format!("no answer within {:?}", self.deadline),
+            )),
+            Ok(Err(e)) => Err(ProbeError::io(&e, "read")),
+            Ok(Ok(n)) => Ok(n),
+        }
+    }
+
+    /// The underlying stream, for a real TLS handshake.
+    pub(crate) fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+}

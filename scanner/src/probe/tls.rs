@@ -1,0 +1,811 @@
+//! TLS enumeration by elimination, the way the fastest tools do it: offer every candidate, record
+//! the server's pick, remove it, repeat until the server refuses. Connections per version are
+//! about (supported + 1); TLS 1.3 suites and groups come from HelloRetryRequests, so they need no
+//! key exchange at all.
+use super::certs::{self, KeyFamily};
+use super::{Conn, ErrorKind, ProbeConfig, ProbeError};
+use crate::observation::{
+    CertificateChain, CodeName, DhInfo, SuiteRef, TlsObservation, VersionResult,
+};
+use crate::wire::alert::Alert;
+use crate::wire::client_hello::{ext, sslv2_client_hello, ClientHello, Extension};
+use crate::wire::record::{
+    classify, content_type, handshake_type, HandshakeReassembler, RecordDecoder, StreamKind,
+};
+use crate::wire::server_hello::{ServerHello, Sslv2ServerHello};
+use crate::wire::server_key_exchange::{self, KeyExchangeKind, KeyExchangeParams};
+use crate::wire::{certificate, WireError};
+use fipsgate_cipher_db::tls::{self, TlsVersion};
+use std::net::SocketAddr;
+
+/// Most suites offered in one hello after a server dropped a large hello.
+const SPLIT_SUITES: usize = 64;
+
+/// What the server sent after ServerHello in TLS 1.0-1.2.
+#[derive(Debug, Default)]
+struct Flight {
+    certificates: Option<Vec<Vec<u8>>>,
+    key_exchange: Option<Vec<u8>>,
+}
+
+/// How a server answered one hello.
+#[derive(Debug)]
+enum Answer {
+    Hello(Box<ServerHello>, Flight),
+    Alert(Alert),
+    Closed,
+    Silent,
+}
+
+/// Extras of one hello beyond version and suites.
+#[derive(Debug, Clone, Default)]
+struct HelloOptions {
+    groups: Option<Vec<u16>>,
+    sigalgs: Option<Vec<u16>>,
+    compression: Option<Vec<u8>>,
+    fallback_scsv: bool,
+    alpn: bool,
+}
+
+/// A TLS probe of one address.
+pub struct TlsProbe {
+    addr: SocketAddr,
+    cfg: ProbeConfig,
+    /// Connections opened so far.
+    pub connections: u32,
+    max_suites: Option<usize>,
+    obs: TlsObservation,
+}
+
+fn groups_for(version: TlsVersion) -> Vec<u16> {
+    tls::named_groups()
+        .iter()
+        .filter(|g| match version {
+            TlsVersion::Tls13 => {
+                !matches!(g.family, "ec-binary" | "ec-koblitz" | "explicit")
+                    && (g.family != "brainpool" || g.name.ends_with("tls13"))
+            }
+            _ => {
+                matches!(
+                    g.family,
+                    "ec-prime" | "ec-koblitz" | "ec-binary" | "brainpool" | "montgomery" | "ffdhe"
+                ) && !g.name.ends_with("tls13")
+            }
+        })
+        .map(|g| g.code)
+        .collect()
+}
+
+fn all_sigalgs() -> Vec<u16> {
+    tls::signature_schemes().iter().map(|s| s.code).collect()
+}
+
+fn suites_for(version: TlsVersion) -> Vec<u16> {
+    tls::cipher_suites()
+        .iter()
+        .filter(|s| match version {
+            TlsVersion::Tls13 => s.is_tls13(),
+            TlsVersion::Tls12 => !s.is_tls13(),
+            _ => !s.is_tls13() && s.min_version != "tls1.2",
+        })
+        .map(|s| s.code)
+        .collect()
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        // The random only has to look like one; a fixed pattern is still a valid hello.
+        b.iter_mut().enumerate().for_each(|(i, x)| *x = i as u8);
+    }
+    b
+}
+
+fn malformed(e: WireError) -> ProbeError {
+    ProbeError::new(ErrorKind::Malformed, e.to_string())
+}
+
+impl TlsProbe {
+    /// A probe of `addr`.
+    pub fn new(addr: SocketAddr, cfg: ProbeConfig) -> Self {
+        Self {
+            addr,
+            cfg,
+            connections: 0,
+            max_suites: None,
+            obs: TlsObservation::default(),
+        }
+    }
+
+    fn hello(&self, version: TlsVersion, suites: &[u16], opt: &HelloOptions) -> Vec<u8> {
+        let tls13 = version == TlsVersion::Tls13;
+        let mut suites = suites.to_vec();
+        if opt.fallback_scsv {
+            suites.push(0x5600);
+        }
+        let mut extensions = Vec::new();
+        if let Some(sni) = &self.cfg.sni {
+            extensions.push(Extension::ServerName(sni.clone()));
+        }
+        extensions.push(Extension::SupportedGroups(
+            opt.groups.clone().unwrap_or_else(|| groups_for(version)),
+        ));
+        extensions.push(Extension::SignatureAlgorithms(
+            opt.sigalgs.clone().unwrap_or_else(all_sigalgs),
+        ));
+        if tls13 {
+            extensions.push(Extension::SupportedVersions(vec![0x0304]));
+            extensions.push(Extension::KeyShare(Vec::new()));
+            extensions.push(Extension::PskKeyExchangeModes(vec![1]));
+        } else {
+            extensions.push(Extension::EcPointFormats(vec![0, 1, 2]));
+            extensions.push(Extension::ExtendedMasterSecret);
+            extensions.push(Extension::EncryptThenMac);
+            extensions.push(Extension::SessionTicket);
+        }
+        extensions.push(Extension::RenegotiationInfo);
+        extensions.push(Extension::StatusRequest);
+        if opt.alpn {
+            extensions.push(Extension::Alpn(vec![b"h2".to_vec(), b"http/1.1".to_vec()]));
+        }
+        let wire_version = if tls13 { 0x0303 } else { version.wire() };
+        ClientHello {
+            record_version: if version == TlsVersion::Ssl3 {
+                0x0300
+            } else {
+                0x0301
+            },
+            version: wire_version,
+            random: random_bytes(),
+            session_id: if tls13 {
+                random_bytes::<32>().to_vec()
+            } else {
+                Vec::new()
+            },
+            cipher_suites: suites,
+            compression_methods: opt.compression.clone().unwrap_or_else(|| vec![0]),
+            extensions: Some(extensions),
+        }
+        .encode()
+    }
+
+    /// Sends one hello on a new connection and reads the server's answer; for TLS 1.0-1.2 it
+    /// reads on to ServerHelloDone to see the certificate and key exchange.
+    async fn exchange(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
+        let overall = self.cfg.timeout * 3;
+        match tokio::time::timeout(overall, self.exchange_inner(bytes)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProbeError::new(
+                ErrorKind::Timeout,
+                format!("the server's answer did not complete within {overall:?}"),
+            )),
+        }
+    }
+
+    async fn exchange_inner(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
+        self.connections += 1;
+        let mut conn = Conn::open(self.addr, self.cfg.timeout).await?;
+        if let Err(e) = conn.send(bytes).await {
+            return if e.kind == ErrorKind::ConnectionReset {
+                Ok(Answer::Closed)
+            } else {
+                Err(e)
+            };
+        }
+        let mut records = RecordDecoder::default();
+        let mut handshake = HandshakeReassembler::new(self.cfg.max_handshake_message);
+        let mut hello: Option<ServerHello> = None;
+        let mut flight = Flight::default();
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut first = true;
+        let partial = |hello: Option<ServerHello>, flight: Flight, otherwise: Answer| match hello {
+            Some(h) => Answer::Hello(Box::new(h), flight),
+            None => otherwise,
+        };
+        loop {
+            let n = match conn.recv(&mut buf).await {
+                Ok(n) => n,
+                Err(e) if e.kind == ErrorKind::Timeout => {
+                    return Ok(partial(hello, flight, Answer::Silent))
+                }
+                Err(e) if e.kind == ErrorKind::ConnectionReset => {
+                    return Ok(partial(hello, flight, Answer::Closed))
+                }
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                return Ok(partial(hello, flight, Answer::Closed));
+            }
+            if first {
+                first = false;
+                match classify(&buf[..n]) {
+                    StreamKind::NotTls => {
+                        let shown: String = buf[..n.min(40)]
+                            .iter()
+                            .map(|b| {
+                                if b.is_ascii_graphic() || *b == b' ' {
+                                    *b as char
+                                } else {
+                                    '.'
+                                }
+                            })
+                            .collect();
+                        return Err(ProbeError::new(
+                            ErrorKind::NotTls,
+                            format!("the server answered with non-TLS bytes: {shown:?}"),
+                        ));
+                    }
+                    // An SSL 2.0-only server refuses TLS hellos this way; probe_sslv2 reads it.
+                    StreamKind::Sslv2 => return Ok(Answer::Closed),
+                    StreamKind::Tls => {}
+                }
+            }
+            records.push(&buf[..n]);
+            while let Some(record) = records.next_record().map_err(malformed)? {
+                match record.content_type {
+                    content_type::ALERT => {
+                        let alert = Alert::parse(&record.payload).map_err(malformed)?;
+                        return Ok(partial(hello, flight, Answer::Alert(alert)));
+                    }
+                    content_type::HANDSHAKE => {
+                        handshake.push(&record.payload);
+                        while let Some(msg) = handshake.next_message().map_err(malformed)? {
+                            match msg.typ {
+                                handshake_type::SERVER_HELLO => {
+                                    let h = ServerHello::parse(&msg.body).map_err(malformed)?;
+                                    let tls13 =
+                                        h.negotiated_version().map_err(malformed)? == 0x0304;
+                                    if h.is_hello_retry_request() || tls13 {
+                                        return Ok(Answer::Hello(Box::new(h), flight));
+                                    }
+                                    hello = Some(h);
+                                }
+                                handshake_type::CERTIFICATE => {
+                                    flight.certificates = Some(
+                                        certificate::parse_tls12(&msg.body).map_err(malformed)?,
+                                    )
+                                }
+                                handshake_type::SERVER_KEY_EXCHANGE => {
+                                    flight.key_exchange = Some(msg.body)
+                                }
+                                handshake_type::SERVER_HELLO_DONE => {
+                                    return Ok(partial(hello, flight, Answer::Closed))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Offers `candidates` under `version` until the server refuses; returns the picks in order
+    /// with their ServerHello and flight.
+    async fn eliminate(
+        &mut self,
+        version: TlsVersion,
+        candidates: Vec<u16>,
+        opt: &HelloOptions,
+    ) -> Result<Vec<(ServerHello, Flight)>, ProbeError> {
+        let mut remaining = candidates;
+        let mut picks = Vec::new();
+        while !remaining.is_empty() {
+            let window: Vec<u16> = remaining
+                .iter()
+                .copied()
+                .take(self.max_suites.unwrap_or(usize::MAX))
+                .collect();
+            let answer = self.exchange(&self.hello(version, &window, opt)).await?;
+            match answer {
+                Answer::Hello(h, flight) => {
+                    let negotiated = h.negotiated_version().map_err(malformed)?;
+                    if negotiated != version.wire() {
+                        break;
+                    }
+                    if !window.contains(&h.cipher_suite) {
+                        self.obs.notes.push(format!(
+                            "{version}: the server chose suite 0x{:04X}, which was not offered; enumeration of this version stopped",
+                            h.cipher_suite
+                        ));
+                        break;
+                    }
+                    remaining.retain(|c| *c != h.cipher_suite);
+                    picks.push((*h, flight));
+                }
+                Answer::Closed | Answer::Silent
+                    if picks.is_empty()
+                        && self.max_suites.is_none()
+                        && window.len() > SPLIT_SUITES =>
+                {
+                    // Some servers drop hellos with many suites: retry in smaller windows.
+                    self.max_suites = Some(SPLIT_SUITES);
+                    let again = self
+                        .exchange(&self.hello(version, &window[..SPLIT_SUITES], opt))
+                        .await?;
+                    if matches!(again, Answer::Hello(..) | Answer::Alert(_)) {
+                        self.obs.notes.push(format!("the server drops ClientHellos offering {} suites; offered at most {SPLIT_SUITES} per hello", window.len()));
+                    } else {
+                        self.max_suites = None;
+                        break;
+                    }
+                }
+                _ if window.len() < remaining.len() => {
+                    remaining.drain(..window.len());
+                }
+                _ => break,
+            }
+        }
+        Ok(picks)
+    }
+
+    /// Whether the server keeps its own order: offer the found suites reversed. The same hello
+    /// can carry feature probes (`opt`): its answer is returned too.
+    async fn server_preference(
+        &mut self,
+        version: TlsVersion,
+        found: &[u16],
+        opt: &HelloOptions,
+    ) -> Result<(Option<bool>, Option<ServerHello>), ProbeError> {
+        let reversed: Vec<u16> = found.iter().rev().copied().collect();
+        Ok(
+            match self.exchange(&self.hello(version, &reversed, opt)).await? {
+                Answer::Hello(h, _) if found.len() < 2 => (None, Some(*h)),
+                Answer::Hello(h, _) if h.cipher_suite == found[0] => (Some(true), Some(*h)),
+                Answer::Hello(h, _) if h.cipher_suite == reversed[0] => (Some(false), Some(*h)),
+                Answer::Hello(h, _) => (None, Some(*h)),
+                _ => (None, None),
+            },
+        )
+    }
+
+    /// Runs the whole enumeration.
+    pub async fn run(mut self) -> Result<(TlsObservation, u32), ProbeError> {
+        let default = HelloOptions::default();
+        let mut legacy: Vec<(TlsVersion, Vec<(ServerHello, Flight)>)> = Vec::new();
+        for version in [
+            TlsVersion::Tls12,
+            TlsVersion::Tls11,
+            TlsVersion::Tls10,
+            TlsVersion::Ssl3,
+        ] {
+            let picks = self
+                .eliminate(version, suites_for(version), &default)
+                .await?;
+            if !picks.is_empty() {
+                legacy.push((version, picks));
+            }
+        }
+        let tls13 = self.eliminate_tls13().await?;
+        self.probe_sslv2().await?;
+        if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
+            return Err(ProbeError::new(
+                ErrorKind::TlsAlert,
+                "the server refused every ClientHello (no version or suite in common)",
+            ));
+        }
+        for (i, (version, picks)) in legacy.iter().enumerate() {
+            let found: Vec<u16> = picks.iter().map(|(h, _)| h.cipher_suite).collect();
+            // The best legacy version's check also offers compression and ALPN (one connection).
+            let features = HelloOptions {
+                compression: Some(vec![1, 0]),
+                alpn: true,
+                ..Default::default()
+            };
+            let pref = if i == 0 {
+                let (pref, answer) = self.server_preference(*version, &found, &features).await?;
+                if let Some(h) = answer {
+                    self.obs.features.compression = Some(h.compression != 0);
+                    self.obs.features.alpn = h
+                        .alpn()
+                        .ok()
+                        .flatten()
+                        .map(|p| String::from_utf8_lossy(&p).into_owned());
+                }
+                pref
+            } else if found.len() > 1 {
+                self.server_preference(*version, &found, &default).await?.0
+            } else {
+                None
+            };
+            self.obs.versions.push(VersionResult {
+                version: *version,
+                cipher_suites: found.iter().map(|c| SuiteRef::tls(*c)).collect(),
+                server_preference: pref,
+            });
+            self.learn_from_flights(*version, picks);
+        }
+        if let Some((suites, pref)) = &tls13 {
+            self.obs.versions.push(VersionResult {
+                version: TlsVersion::Tls13,
+                cipher_suites: suites.iter().map(|c| SuiteRef::tls(*c)).collect(),
+                server_preference: *pref,
+            });
+        }
+        self.obs.versions.sort_by_key(|v| v.version);
+        if let Some((version, picks)) = legacy.first() {
+            self.features_from_hello(&picks[0].0);
+            self.encrypt_then_mac(picks);
+            if tls13.is_none() {
+                self.legacy_groups(*version, picks).await?;
+            }
+            self.legacy_sigalgs(*version, picks).await?;
+        }
+        self.fallback_scsv(&legacy, tls13.is_some()).await?;
+        if tls13.is_some() {
+            self.tls13_certificates().await;
+        }
+        Ok((self.obs, self.connections))
+    }
+
+    /// TLS 1.3 suites and groups from HelloRetryRequests; returns the suites and preference.
+    async fn eliminate_tls13(&mut self) -> Result<Option<(Vec<u16>, Option<bool>)>, ProbeError> {
+        let mut remaining = suites_for(TlsVersion::Tls13);
+        let mut suites = Vec::new();
+        let mut first_group = None;
+        let default = HelloOptions::default();
+        while !remaining.is_empty() {
+            match self
+                .exchange(&self.hello(TlsVersion::Tls13, &remaining, &default))
+                .await?
+            {
+                Answer::Hello(h, _)
+                    if h.negotiated_version().ok() == Some(0x0304)
+                        && remaining.contains(&h.cipher_suite) =>
+                {
+                    if h.is_hello_retry_request() {
+                        self.obs.features.hello_retry_request = Some(true);
+                        first_group = first_group.or(h.key_share_group().ok().flatten());
+                    }
+                    remaining.retain(|c| *c != h.cipher_suite);
+                    suites.push(h.cipher_suite);
+                }
+                _ => break,
+            }
+        }
+        if suites.is_empty() {
+            return Ok(None);
+        }
+        let pref = if suites.len() > 1 {
+            self.server_preference(TlsVersion::Tls13, &suites.clone(), &default)
+                .await?
+                .0
+        } else {
+            None
+        };
+        // Groups: the first is known from the suite loop; eliminate the rest.
+        let mut groups_left = groups_for(TlsVersion::Tls13);
+        let mut groups = Vec::new();
+        if let Some(g) = first_group {
+            groups.push(g);
+            groups_left.retain(|x| *x != g);
+        }
+        while !groups_left.is_empty() {
+            let opt = HelloOptions {
+                groups: Some(groups_left.clone()),
+                ..Default::default()
+            };
+            match self
+                .exchange(&self.hello(TlsVersion::Tls13, &suites, &opt))
+                .await?
+            {
+                Answer::Hello(h, _) if h.is_hello_retry_request() => {
+                    match h.key_share_group().map_err(malformed)? {
+                        Some(g) if groups_left.contains(&g) => {
+                            groups_left.retain(|x| *x != g);
+                            groups.push(g);
+                        }
+                        _ => break,
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
+        Ok(Some((suites, pref)))
+    }
+
+    async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
+        let specs: Vec<u32> = tls::sslv2_ciphers().iter().map(|c| c.code).collect();
+        self.connections += 1;
+        let mut conn = Conn::open(self.addr, self.cfg.timeout).await?;
+        if conn
+            .send(&sslv2_client_hello(&specs, &random_bytes()))
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        let mut buf = Vec::new();
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            match conn.recv(&mut chunk).await {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            if classify(&buf) != StreamKind::Sslv2 {
+                return Ok(());
+            }
+            match Sslv2ServerHello::parse_record(&buf) {
+                Ok(None) if buf.len() < 64 * 1024 => continue,
+                Ok(Some(h)) if !h.cipher_specs.is_empty() => {
+                    self.obs.versions.push(VersionResult {
+                        version: TlsVersion::Ssl2,
+                        cipher_suites: h.cipher_specs.iter().map(|c| SuiteRef::sslv2(*c)).collect(),
+                        server_preference: None,
+                    });
+                    if let Some(info) = certs::summarize(&h.certificate) {
+                        self.obs.certificates.push(CertificateChain {
+                            key_type: info.key_type.clone(),
+                            version: TlsVersion::Ssl2,
+                            chain: vec![info],
+                        });
+                    }
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Certificates and DHE primes from the flights of the elimination.
+    fn learn_from_flights(&mut self, version: TlsVersion, picks: &[(ServerHello, Flight)]) {
+        for (hello, flight) in picks {
+            if let Some(chain) = &flight.certificates {
+                self.add_chain(version, chain);
+            }
+            let Some(suite) = tls::suite_by_code(hello.cipher_suite) else {
+                continue;
+            };
+            if suite.kx != "DHE" {
+                continue;
+            }
+            let Some(ske) = &flight.key_exchange else {
+                continue;
+            };
+            let signed = suite.auth != "anon";
+            if let Ok(parsed) = server_key_exchange::parse(
+                ske,
+                KeyExchangeKind::Dhe,
+                version == TlsVersion::Tls12,
+                signed,
+            ) {
+                if let KeyExchangeParams::Dh { prime, .. } = &parsed.params {
+                    let info = DhInfo {
+                        bits: parsed.params.dh_bits().unwrap_or(0),
+                        named_group: tls::dh_group_by_prime(prime).map(|g| g.name.to_owned()),
+                    };
+                    if !self.obs.dh_params.contains(&info) {
+                        self.obs.dh_params.push(info);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_chain(&mut self, version: TlsVersion, chain: &[Vec<u8>]) {
+        let infos: Vec<_> = chain
+            .iter()
+            .filter_map(|der| certs::summarize(der))
+            .collect();
+        let Some(leaf) = infos.first() else { return };
+        if self
+            .obs
+            .certificates
+            .iter()
+            .any(|c| c.chain.first().map(|l| &l.sha256) == Some(&leaf.sha256))
+        {
+            return;
+        }
+        self.obs.certificates.push(CertificateChain {
+            key_type: leaf.key_type.clone(),
+            version,
+            chain: infos,
+        });
+    }
+
+    fn features_from_hello(&mut self, h: &ServerHello) {
+        let f = &mut self.obs.features;
+        f.extended_master_secret = Some(h.has_extension(ext::EXTENDED_MASTER_SECRET));
+        f.secure_renegotiation = Some(h.has_extension(ext::RENEGOTIATION_INFO));
+        f.session_ticket = Some(h.has_extension(ext::SESSION_TICKET));
+        f.ocsp_stapling = Some(h.has_extension(ext::STATUS_REQUEST));
+    }
+
+    fn encrypt_then_mac(&mut self, picks: &[(ServerHello, Flight)]) {
+        let cbc = picks
+            .iter()
+            .find(|(h, _)| tls::suite_by_code(h.cipher_suite).is_some_and(|s| s.mode == "CBC"));
+        if let Some((h, _)) = cbc {
+            self.obs.features.encrypt_then_mac = Some(h.has_extension(ext::ENCRYPT_THEN_MAC));
+        }
+    }
+
+    /// ECDHE groups of TLS 1.0-1.2 servers (from ServerKeyExchange), when TLS 1.3 cannot tell.
+    async fn legacy_groups(
+        &mut self,
+        version: TlsVersion,
+        picks: &[(ServerHello, Flight)],
+    ) -> Result<(), ProbeError> {
+        let ecdhe: Vec<u16> = picks
+            .iter()
+            .map(|(h, _)| h.cipher_suite)
+            .filter(|c| tls::suite_by_code(*c).is_some_and(|s| s.kx == "ECDHE"))
+            .collect();
+        if ecdhe.is_empty() {
+            return Ok(());
+        }
+        let mut left: Vec<u16> = groups_for(version)
+            .into_iter()
+            .filter(|g| tls::group_by_code(*g).is_some_and(|x| x.family != "ffdhe"))
+            .collect();
+        let mut groups = Vec::new();
+        while !left.is_empty() {
+            let opt = HelloOptions {
+                groups: Some(left.clone()),
+                ..Default::default()
+            };
+            let Answer::Hello(h, flight) =
+                self.exchange(&self.hello(version, &ecdhe, &opt)).await?
+            else {
+                break;
+            };
+            let signed = tls::suite_by_code(h.cipher_suite).is_some_and(|s| s.auth != "anon");
+            let parsed = flight.key_exchange.as_deref().map(|b| {
+                server_key_exchange::parse(
+                    b,
+                    KeyExchangeKind::Ecdhe,
+                    version == TlsVersion::Tls12,
+                    signed,
+                )
+            });
+            match parsed {
+                Some(Ok(ske)) => match ske.params {
+                    KeyExchangeParams::Ecdh { group } if left.contains(&group) => {
+                        left.retain(|g| *g != group);
+                        groups.push(group);
+                    }
+                    _ => break,
+                },
+                Some(Err(e)) => return Err(malformed(e)),
+                None => break,
+            }
+        }
+        self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
+        Ok(())
+    }
+
+    /// TLS 1.2 signature schemes, from the ServerKeyExchange of each key type's (EC)DHE suite.
+    async fn legacy_sigalgs(
+        &mut self,
+        version: TlsVersion,
+        picks: &[(ServerHello, Flight)],
+    ) -> Result<(), ProbeError> {
+        if version != TlsVersion::Tls12 {
+            return Ok(());
+        }
+        let mut per_auth: Vec<(u16, KeyExchangeKind)> = Vec::new();
+        for (h, _) in picks {
+            let Some(s) = tls::suite_by_code(h.cipher_suite) else {
+                continue;
+            };
+            let kind = match s.kx {
+                "ECDHE" => KeyExchangeKind::Ecdhe,
+                "DHE" => KeyExchangeKind::Dhe,
+                _ => continue,
+            };
+            if matches!(s.auth, "RSA" | "ECDSA" | "DSS")
+                && !per_auth
+                    .iter()
+                    .any(|(c, _)| tls::suite_by_code(*c).map(|x| x.auth) == Some(s.auth))
+            {
+                per_auth.push((s.code, kind));
+            }
+        }
+        let mut schemes: Vec<u16> = Vec::new();
+        for (suite, kind) in per_auth {
+            let mut left = all_sigalgs();
+            while !left.is_empty() {
+                let opt = HelloOptions {
+                    sigalgs: Some(left.clone()),
+                    ..Default::default()
+                };
+                let Answer::Hello(_, flight) =
+                    self.exchange(&self.hello(version, &[suite], &opt)).await?
+                else {
+                    break;
+                };
+                let Some(Ok(ske)) = flight
+                    .key_exchange
+                    .as_deref()
+                    .map(|b| server_key_exchange::parse(b, kind, true, true))
+                else {
+                    break;
+                };
+                match ske.signature_scheme {
+                    Some(s) if left.contains(&s) => {
+                        left.retain(|x| *x != s);
+                        if !schemes.contains(&s) {
+                            schemes.push(s);
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+        Ok(())
+    }
+
+    /// TLS_FALLBACK_SCSV: a hello below the server's best version must be refused.
+    async fn fallback_scsv(
+        &mut self,
+        legacy: &[(TlsVersion, Vec<(ServerHello, Flight)>)],
+        has_tls13: bool,
+    ) -> Result<(), ProbeError> {
+        let lower = if has_tls13 {
+            legacy.first()
+        } else {
+            legacy.get(1)
+        };
+        let Some((version, picks)) = lower else {
+            return Ok(());
+        };
+        let suites: Vec<u16> = picks.iter().map(|(h, _)| h.cipher_suite).collect();
+        let opt = HelloOptions {
+            fallback_scsv: true,
+            ..Default::default()
+        };
+        self.obs.features.fallback_scsv =
+            match self.exchange(&self.hello(*version, &suites, &opt)).await? {
+                Answer::Alert(a) if a.description == Alert::INAPPROPRIATE_FALLBACK => Some(true),
+                Answer::Hello(..) => Some(false),
+                _ => None,
+            };
+        Ok(())
+    }
+
+    /// TLS 1.3 certificates need a real handshake: one per key family the server holds.
+    async fn tls13_certificates(&mut self) {
+        let have: Vec<String> = self
+            .obs
+            .certificates
+            .iter()
+            .map(|c| c.key_type.clone())
+            .collect();
+        for (family, key_type) in [
+            (KeyFamily::Ecdsa, "ec"),
+            (KeyFamily::Rsa, "rsa"),
+            (KeyFamily::Ed25519, "ed25519"),
+        ] {
+            if have.iter().any(|k| k == key_type) {
+                continue;
+            }
+            self.connections += 1;
+            match certs::fetch_tls13(self.addr, self.cfg.sni.as_deref(), family, self.cfg.timeout)
+                .await
+            {
+                Ok(got) => {
+                    self.add_chain(TlsVersion::Tls13, &got.chain);
+                    if self.obs.features.ocsp_stapling.is_none() {
+                        self.obs.features.ocsp_stapling = got.ocsp_stapled;
+                    }
+                }
+                Err(e) if e.kind == ErrorKind::TlsAlert => {}
+                Err(e) => self.obs.notes.push(format!(
+                    "TLS 1.3 certificate fetch ({key_type}): {}",
+                    e.message
+                )),
+            }
+        }
+    }
+}
+
+/// Probes one TLS endpoint.
+pub async fn probe(
+    addr: SocketAddr,
+    cfg: ProbeConfig,
+) -> Result<(TlsObservation, u32), ProbeError> {
+    TlsProbe::new(addr, cfg).run().await
+}

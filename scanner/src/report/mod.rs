@@ -1,0 +1,160 @@
+//! The report model: one `endpoint` object per scanned address (the NDJSON contract of
+//! docs/report.md), with observations and each policy's judgement.
+use crate::observation::TlsObservation;
+use crate::probe::ProbeError;
+use fipsgate_cipher_db::assess::Finding;
+use fipsgate_cipher_db::negotiate::{self, TlsNegotiation};
+use fipsgate_cipher_db::policy::Policy;
+use fipsgate_cipher_db::EndpointVerdict;
+use serde::{Deserialize, Serialize};
+
+pub mod text;
+
+/// Version of the report format; every NDJSON line carries it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where an endpoint is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The host as given.
+    pub host: String,
+    /// The address scanned (absent when the name did not resolve).
+    pub ip: Option<String>,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// Whether the endpoint could be scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Scanned.
+    Ok,
+    /// Not scanned; see `error`.
+    Error,
+}
+
+/// One policy's endpoint verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVerdict {
+    /// Policy name.
+    pub policy: String,
+    /// fips-only, fips-capable or not-fips-capable.
+    pub verdict: EndpointVerdict,
+}
+
+/// What a vendor profile would negotiate with this endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Negotiation {
+    /// Policy whose profile was played.
+    pub policy: String,
+    /// The outcome.
+    pub tls: TlsNegotiation,
+}
+
+/// One scanned endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointReport {
+    /// Always `endpoint`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Host, address, port.
+    pub target: Target,
+    /// `tls`, or `smtp+starttls` and the like.
+    pub service: String,
+    /// ok or error.
+    pub status: Status,
+    /// Why it could not be scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProbeError>,
+    /// TLS observations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsObservation>,
+    /// Endpoint verdict per policy.
+    pub verdicts: Vec<PolicyVerdict>,
+    /// Findings of every policy.
+    pub findings: Vec<Finding>,
+    /// Simulated negotiations of vendor profiles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub negotiations: Vec<Negotiation>,
+    /// Connections opened.
+    pub connections: u32,
+    /// Wall time of the probe.
+    pub duration_ms: u64,
+}
+
+impl EndpointReport {
+    /// A report for an endpoint that could not be scanned.
+    pub fn failed(
+        target: Target,
+        service: &str,
+        error: ProbeError,
+        connections: u32,
+        duration_ms: u64,
+    ) -> Self {
+        Self {
+            kind: "endpoint",
+            schema_version: SCHEMA_VERSION,
+            target,
+            service: service.to_owned(),
+            status: Status::Error,
+            error: Some(error),
+            tls: None,
+            verdicts: Vec::new(),
+            findings: Vec::new(),
+            negotiations: Vec::new(),
+            connections,
+            duration_ms,
+        }
+    }
+
+    /// A report judging a TLS observation under each policy.
+    pub fn tls(
+        target: Target,
+        service: &str,
+        obs: TlsObservation,
+        policies: &[Policy],
+        connections: u32,
+        duration_ms: u64,
+    ) -> Self {
+        let offer = obs.to_offer();
+        let mut verdicts = Vec::new();
+        let mut findings = Vec::new();
+        let mut negotiations = Vec::new();
+        for p in policies {
+            if let Some(a) = p.assess_tls(&offer) {
+                verdicts.push(PolicyVerdict {
+                    policy: p.name.clone(),
+                    verdict: a.verdict,
+                });
+                findings.extend(a.findings);
+                if let Some(profile) = p
+                    .profile
+                    .as_ref()
+                    .filter(|pr| pr.list(fipsgate_cipher_db::Kind::TlsSuite).is_some())
+                {
+                    negotiations.push(Negotiation {
+                        policy: p.name.clone(),
+                        tls: negotiate::tls(profile, &offer),
+                    });
+                }
+            }
+        }
+        Self {
+            kind: "endpoint",
+            schema_version: SCHEMA_VERSION,
+            target,
+            service: service.to_owned(),
+            status: Status::Ok,
+            error: None,
+            tls: Some(obs),
+            verdicts,
+            findings,
+            negotiations,
+            connections,
+            duration_ms,
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `fipsgate scan`.
+use super::{load_policies, CommandResult};
+use crate::cli::{FailOn, ScanArgs, ScanFormat};
+use crate::exit;
+use crate::output::print_text;
+use fipsgate_cipher_db::EndpointVerdict;
+use fipsgate_scanner::probe::ProbeConfig;
+use fipsgate_scanner::report::{text, Status};
+use fipsgate_scanner::scan::{scan, ScanConfig};
+use fipsgate_scanner::target::{TargetSpec, DEFAULT_TLS_PORT};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Scans the targets and prints the report. Everything the user gave is checked before any
+/// connection is made.
+pub fn run(args: ScanArgs) -> CommandResult {
+    let specs = args
+        .targets
+        .iter()
+        .map(|t| TargetSpec::parse(t, DEFAULT_TLS_PORT))
+        .collect::<Result<Vec<_>, _>>()?;
+    let policies = Arc::new(load_policies(&args.policy)?);
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
+        return Err("--timeout must be a number of seconds above 0 and at most 600".into());
+    }
+    let cfg = ScanConfig {
+        probe: ProbeConfig {
+            timeout: Duration::from_secs_f64(args.timeout),
+            sni: args.sni.clone(),
+            ..ProbeConfig::default()
+        },
+        concurrency: args.concurrency.clamp(1, 4096),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let reports = runtime.block_on(scan(&specs, &cfg, policies.clone()));
+    let mut out = String::new();
+    for r in &reports {
+        match args.format {
+            ScanFormat::Ndjson => {
+                out.push_str(&serde_json::to_string(r)?);
+                out.push('\n');
+            }
+            ScanFormat::Text => {
+                out.push_str(&text::render(r, &policies));
+                out.push('\n');
+            }
+        }
+    }
+    print_text(&out)?;
+    let threshold = match args.fail_on {
+        FailOn::FipsCapable => EndpointVerdict::FipsCapable,
+        FailOn::NotFipsCapable => EndpointVerdict::NotFipsCapable,
+    };
+    if reports.iter().any(|r| r.status == Status::Error) {
+        return Ok(exit::UNSCANNED);
+    }
+    let failing = reports
+        .iter()
+        .flat_map(|r| &r.verdicts)
+        .any(|v| v.verdict >= threshold);
+    Ok(if failing { exit::FINDINGS } else { exit::OK })
+}
