@@ -236,7 +236,13 @@ pub async fn fetch_tls13(
         schemes: family.schemes(),
         stapled: Mutex::new(None),
     });
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // The scanner is a probe, not a FIPS client: it offers every suite and group rustls has, so
+    // that servers accepting only ChaCha20 or X25519 still show their certificates.
+    let provider = Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
+        kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
+        ..rustls::crypto::aws_lc_rs::default_provider()
+    });
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| ProbeError::new(ErrorKind::Io, format!("TLS 1.3 client setup: {e}")))?

@@ -433,8 +433,8 @@ impl TlsProbe {
             self.legacy_sigalgs(*version, picks).await?;
         }
         self.fallback_scsv(&legacy, tls13.is_some()).await?;
-        if tls13.is_some() {
-            self.tls13_certificates().await;
+        if let Some((suites, _)) = &tls13 {
+            self.tls13_certificates(suites).await;
         }
         Ok((self.obs, self.connections))
     }
@@ -623,31 +623,56 @@ impl TlsProbe {
     }
 
     /// ECDHE groups of TLS 1.0-1.2 servers (from ServerKeyExchange), when TLS 1.3 cannot tell.
+    /// With an ECDSA certificate the server needs the certificate's curve among the client's
+    /// groups (RFC 4492), so that curve stays offered, last, once found; RSA suites have no such
+    /// bond and are preferred.
     async fn legacy_groups(
         &mut self,
         version: TlsVersion,
         picks: &[(ServerHello, Flight)],
     ) -> Result<(), ProbeError> {
-        let ecdhe: Vec<u16> = picks
-            .iter()
-            .map(|(h, _)| h.cipher_suite)
-            .filter(|c| tls::suite_by_code(*c).is_some_and(|s| s.kx == "ECDHE"))
-            .collect();
-        if ecdhe.is_empty() {
-            return Ok(());
-        }
+        let ecdhe = |auth: &str| -> Vec<u16> {
+            picks
+                .iter()
+                .map(|(h, _)| h.cipher_suite)
+                .filter(|c| {
+                    tls::suite_by_code(*c).is_some_and(|s| s.kx == "ECDHE" && s.auth == auth)
+                })
+                .collect()
+        };
+        let (suites, bound_curve) = match (ecdhe("RSA"), ecdhe("ECDSA")) {
+            (rsa, _) if !rsa.is_empty() => (rsa, None),
+            (_, ecdsa) if !ecdsa.is_empty() => {
+                let curve = self
+                    .obs
+                    .certificates
+                    .iter()
+                    .find(|c| c.key_type == "ec")
+                    .and_then(|c| c.chain.first())
+                    .and_then(|l| l.curve.clone());
+                (
+                    ecdsa,
+                    curve.and_then(|c| tls::group_by_name(&c)).map(|g| g.code),
+                )
+            }
+            _ => return Ok(()),
+        };
         let mut left: Vec<u16> = groups_for(version)
             .into_iter()
             .filter(|g| tls::group_by_code(*g).is_some_and(|x| x.family != "ffdhe"))
             .collect();
         let mut groups = Vec::new();
         while !left.is_empty() {
+            let mut offered = left.clone();
+            if let Some(bound) = bound_curve.filter(|b| groups.contains(b)) {
+                offered.push(bound);
+            }
             let opt = HelloOptions {
-                groups: Some(left.clone()),
+                groups: Some(offered),
                 ..Default::default()
             };
             let Answer::Hello(h, flight) =
-                self.exchange(&self.hello(version, &ecdhe, &opt)).await?
+                self.exchange(&self.hello(version, &suites, &opt)).await?
             else {
                 break;
             };
@@ -767,7 +792,17 @@ impl TlsProbe {
     }
 
     /// TLS 1.3 certificates need a real handshake: one per key family the server holds.
-    async fn tls13_certificates(&mut self) {
+    async fn tls13_certificates(&mut self, suites: &[u16]) {
+        // rustls (and aws-lc-rs) implement AES-GCM and ChaCha20-Poly1305 only, not AES-CCM.
+        if !suites.iter().any(|s| matches!(s, 0x1301..=0x1303)) {
+            if self.obs.certificates.is_empty() {
+                self.obs.notes.push(
+                    "TLS 1.3 certificates not read: the server accepts only TLS 1.3 suites the scanner cannot decrypt (AES-CCM and others outside AES-GCM and ChaCha20-Poly1305)"
+                        .to_owned(),
+                );
+            }
+            return;
+        }
         let have: Vec<String> = self
             .obs
             .certificates

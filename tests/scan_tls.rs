@@ -1,0 +1,403 @@
+//! `fipsgate scan` against real `openssl s_server` instances on loopback. Ground truth is the
+//! server's own configuration (`openssl ciphers -V` on the same cipher string, the certificate
+//! files), never the scanner's output.
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::TcpListener;
+use support::*;
+
+fn one(args: &[&str]) -> (Value, Option<i32>) {
+    let (mut lines, code) = scan(args);
+    assert_eq!(lines.len(), 1, "one endpoint expected: {lines:?}");
+    (lines.remove(0), code)
+}
+
+fn names(endpoint: &Value, field: &str) -> Vec<String> {
+    endpoint["tls"][field]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn tls12_server_order_is_exact() {
+    let m = material();
+    let ciphers =
+        "ECDHE-RSA-AES256-GCM-SHA384:AES256-SHA:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-GCM-SHA256";
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-cipher",
+        ciphers,
+        "-serverpref",
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+        "-dhparam",
+        &m.path("ffdhe2048.pem"),
+    ]);
+    let (e, _) = one(&[&s.addr()]);
+    assert_eq!(e["status"], "ok", "{e}");
+    assert_eq!(versions(&e), ["tls1.2"]);
+    assert_eq!(
+        suites(&e, "tls1.2"),
+        openssl_codes(false, &["-tls1_2", ciphers])
+    );
+    assert_eq!(
+        e["tls"]["versions"][0]["server_preference"],
+        Value::Bool(true)
+    );
+    assert_eq!(e["tls"]["dh_params"][0]["named_group"], "ffdhe2048");
+    assert_eq!(e["tls"]["dh_params"][0]["bits"], 2048);
+    let leaf = &e["tls"]["certificates"][0]["chain"][0];
+    assert_eq!(
+        leaf["sha256"].as_str(),
+        Some(fingerprint(&m.path("rsa.crt")).as_str())
+    );
+    assert_eq!(leaf["key_type"], "rsa");
+    assert_eq!(leaf["key_bits"], 2048);
+    assert_eq!(
+        e["tls"]["features"]["extended_master_secret"],
+        Value::Bool(true)
+    );
+    assert_eq!(
+        e["tls"]["features"]["secure_renegotiation"],
+        Value::Bool(true)
+    );
+    assert_eq!(e["tls"]["features"]["encrypt_then_mac"], Value::Bool(true));
+    // AES256-SHA is RSA key transport: disallowed; the ECDHE and DHE suites keep it capable.
+    assert_eq!(verdict(&e, "fips-140-3"), "fips-capable");
+    let connections = e["connections"].as_u64().unwrap_or(999);
+    let sigalgs = e["tls"]["signature_schemes"].as_array().map_or(0, Vec::len) as u64;
+    let groups = e["tls"]["groups"].as_array().map_or(0, Vec::len) as u64;
+    assert!(
+        connections <= 4 + groups + sigalgs + 12,
+        "{connections} connections for 4 suites, {groups} groups, {sigalgs} sigalgs"
+    );
+}
+
+#[test]
+fn tls12_client_order_is_detected() {
+    let m = material();
+    let ciphers = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-groups",
+        "P-256:P-384",
+        "-cipher",
+        ciphers,
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+    ]);
+    let (e, _) = one(&[&s.addr()]);
+    assert_eq!(
+        e["tls"]["versions"][0]["server_preference"],
+        Value::Bool(false)
+    );
+    let got: BTreeSet<String> = suites(&e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(verdict(&e, "fips-140-3"), "fips-only", "{e}");
+}
+
+#[test]
+fn tls13_each_ciphersuite_alone() {
+    let m = material();
+    for suite in [
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_AES_128_CCM_SHA256",
+        "TLS_AES_128_CCM_8_SHA256",
+    ] {
+        let s = openssl_server(&[
+            "-tls1_3",
+            "-ciphersuites",
+            suite,
+            "-cert",
+            &m.path("ec.crt"),
+            "-key",
+            &m.path("ec.key"),
+        ]);
+        let (e, _) = one(&[&s.addr()]);
+        assert_eq!(versions(&e), ["tls1.3"], "{suite}: {e}");
+        assert_eq!(
+            suites(&e, "tls1.3"),
+            openssl_codes(true, &["-s", "-tls1_3", "-ciphersuites", suite]),
+            "{suite}"
+        );
+        assert_eq!(
+            e["tls"]["features"]["hello_retry_request"],
+            Value::Bool(true)
+        );
+        if suite.contains("CCM") {
+            let notes = e["tls"]["notes"].to_string();
+            assert!(
+                notes.contains("TLS 1.3 certificates not read"),
+                "{suite}: the gap must be said: {notes}"
+            );
+        } else {
+            let leaf = &e["tls"]["certificates"][0]["chain"][0];
+            assert_eq!(
+                leaf["sha256"].as_str(),
+                Some(fingerprint(&m.path("ec.crt")).as_str()),
+                "{suite}: TLS 1.3 certificate"
+            );
+        }
+        let expected = if suite.contains("CHACHA") {
+            "not-fips-capable"
+        } else {
+            "fips-capable"
+        };
+        assert_eq!(
+            verdict(&e, "fips-140-3"),
+            expected,
+            "{suite}: x25519 is among OpenSSL's groups, so at best capable"
+        );
+    }
+}
+
+#[test]
+fn tls13_group_restriction_is_exact() {
+    let m = material();
+    let suites13 = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256";
+    let s = openssl_server(&[
+        "-tls1_3",
+        "-groups",
+        "P-384:P-256",
+        "-ciphersuites",
+        suites13,
+        "-cert",
+        &m.path("ec.crt"),
+        "-key",
+        &m.path("ec.key"),
+    ]);
+    let (e, _) = one(&["--policy", "fips-140-3,cnsa", &s.addr()]);
+    let got: BTreeSet<String> = names(&e, "groups").into_iter().collect();
+    assert_eq!(
+        got,
+        BTreeSet::from(["secp384r1".to_owned(), "secp256r1".to_owned()])
+    );
+    assert_eq!(verdict(&e, "fips-140-3"), "fips-only", "{e}");
+    assert_eq!(
+        verdict(&e, "cnsa"),
+        "fips-capable",
+        "P-256 and AES-128 are outside CNSA"
+    );
+}
+
+#[test]
+fn tls12_groups_come_from_server_key_exchange() {
+    let m = material();
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-groups",
+        "P-256:X25519",
+        "-cipher",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "-cert",
+        &m.path("ec.crt"),
+        "-key",
+        &m.path("ec.key"),
+    ]);
+    let (e, _) = one(&[&s.addr()]);
+    let got: BTreeSet<String> = names(&e, "groups").into_iter().collect();
+    assert_eq!(
+        got,
+        BTreeSet::from(["secp256r1".to_owned(), "x25519".to_owned()])
+    );
+    assert_eq!(
+        verdict(&e, "fips-140-3"),
+        "fips-capable",
+        "x25519 is accepted too"
+    );
+    let schemes = names(&e, "signature_schemes");
+    assert!(
+        !schemes.is_empty() && schemes.iter().all(|s| s.starts_with("ecdsa")),
+        "{schemes:?}"
+    );
+}
+
+#[test]
+fn legacy_versions_with_seclevel_0() {
+    let m = material();
+    for (flag, version) in [("-tls1", "tls1.0"), ("-tls1_1", "tls1.1")] {
+        let ciphers = "AES128-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0";
+        let s = openssl_server(&[
+            flag,
+            "-groups",
+            "P-256",
+            "-cipher",
+            ciphers,
+            "-serverpref",
+            "-cert",
+            &m.path("rsa.crt"),
+            "-key",
+            &m.path("rsa.key"),
+        ]);
+        let (e, _) = one(&["--policy", "fips-140-3,fips-140-2", &s.addr()]);
+        assert_eq!(versions(&e), [version], "{e}");
+        assert_eq!(suites(&e, version), openssl_codes(false, &[flag, ciphers]));
+        // TLS 1.0 is disallowed for government servers, TLS 1.1 only deprecated.
+        let v3 = if version == "tls1.0" {
+            "not-fips-capable"
+        } else {
+            "fips-capable"
+        };
+        assert_eq!(verdict(&e, "fips-140-3"), v3, "{version}");
+        assert_eq!(verdict(&e, "fips-140-2"), "fips-only", "{version}");
+    }
+}
+
+#[test]
+fn custom_dh_prime_is_not_a_named_group() {
+    let m = material();
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-cipher",
+        "DHE-RSA-AES256-GCM-SHA384",
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+        "-dhparam",
+        &m.path("custom2048.pem"),
+    ]);
+    let (e, _) = one(&["--policy", "fips-140-3,fips-140-2", &s.addr()]);
+    assert_eq!(e["tls"]["dh_params"][0]["bits"], 2048);
+    assert_eq!(e["tls"]["dh_params"][0]["named_group"], Value::Null);
+    assert_eq!(verdict(&e, "fips-140-3"), "not-fips-capable");
+    assert_eq!(verdict(&e, "fips-140-2"), "fips-only");
+}
+
+#[test]
+fn rsa_and_ecdsa_certificates_at_once() {
+    let m = material();
+    let s = openssl_server(&[
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+        "-dcert",
+        &m.path("ec.crt"),
+        "-dkey",
+        &m.path("ec.key"),
+    ]);
+    let (e, _) = one(&[&s.addr()]);
+    let got: BTreeSet<String> = e["tls"]["certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["chain"][0]["sha256"].as_str().map(str::to_owned))
+        .collect();
+    let want = BTreeSet::from([
+        fingerprint(&m.path("rsa.crt")),
+        fingerprint(&m.path("ec.crt")),
+    ]);
+    assert_eq!(got, want);
+    let ec = e["tls"]["certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["key_type"] == "ec")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(ec["chain"][0]["curve"], "secp256r1");
+    assert_eq!(
+        ec["chain"][0]["sans"],
+        serde_json::json!(["localhost", "127.0.0.1"])
+    );
+}
+
+#[test]
+fn weak_rsa_key_is_a_finding() {
+    let m = material();
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+        "-cert",
+        &m.path("rsa1024.crt"),
+        "-key",
+        &m.path("rsa1024.key"),
+    ]);
+    let (e, code) = one(&[&s.addr()]);
+    assert_eq!(verdict(&e, "fips-140-3"), "not-fips-capable");
+    let findings: Vec<String> = e["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["reason"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        findings.iter().any(|r| r.contains("RSA key of 1024 bits")),
+        "{findings:?}"
+    );
+    assert_eq!(code, Some(1), "not-fips-capable fails by default");
+}
+
+#[test]
+fn ndjson_endpoint_contract() {
+    let m = material();
+    let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let (e, code) = one(&["--policy", "fips-140-3,axway-securetransport", &s.addr()]);
+    assert_eq!(code, Some(0));
+    assert_eq!(e["type"], "endpoint");
+    assert_eq!(e["schema_version"], 1);
+    assert_eq!(e["target"]["ip"], "127.0.0.1");
+    assert_eq!(e["target"]["port"].as_u64(), Some(u64::from(s.port)));
+    assert_eq!(e["service"], "tls");
+    assert_eq!(e["status"], "ok");
+    let suite = &e["tls"]["versions"][0]["cipher_suites"][0];
+    assert!(
+        suite["code"].is_string() && suite["iana"].is_string() && suite["openssl"].is_string(),
+        "{suite}"
+    );
+    for f in e["findings"].as_array().into_iter().flatten() {
+        for key in ["policy", "item", "verdict", "reason", "source"] {
+            assert!(f[key].is_string(), "finding without {key}: {f}");
+        }
+    }
+    assert!(e["connections"].as_u64().is_some_and(|c| c > 0) && e["duration_ms"].is_u64());
+    let negotiated = &e["negotiations"][0];
+    assert_eq!(negotiated["policy"], "axway-securetransport");
+    assert_eq!(negotiated["tls"]["outcome"], "chosen");
+    assert_eq!(negotiated["tls"]["version"], "tls1.3");
+}
+
+#[test]
+fn unreachable_and_non_tls_endpoints_are_typed_errors() {
+    let closed = free_port();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let http = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let server = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        }
+    });
+    let (lines, code) = scan(&[&format!("127.0.0.1:{closed}"), &format!("127.0.0.1:{http}")]);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["status"], "error");
+    assert_eq!(lines[0]["error"]["kind"], "connect_refused");
+    assert_eq!(lines[1]["error"]["kind"], "not_tls", "{}", lines[1]);
+    assert_eq!(code, Some(3));
+    let _ = server.join();
+}
+
+#[test]
+fn bad_targets_are_refused_before_any_connection() {
+    let out = fipsgate(&["scan", "127.0.0.1:99999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid target"));
+    let out = fipsgate(&["scan", "--policy", "nope", "127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(2));
+}

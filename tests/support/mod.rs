@@ -1,0 +1,282 @@
+//! Helpers for end-to-end tests: real servers from Debian's packages on loopback, free ports,
+//! keys made once per test binary, and the fipsgate binary itself.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// Runs fipsgate with these arguments.
+pub fn fipsgate(args: &[&str]) -> Output {
+    match Command::new(env!("CARGO_BIN_EXE_fipsgate"))
+        .args(args)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run fipsgate: {e}"),
+    }
+}
+
+/// Scans with `--format ndjson` and returns the endpoint objects and the exit code.
+pub fn scan(args: &[&str]) -> (Vec<Value>, Option<i32>) {
+    let mut all = vec!["scan", "--format", "ndjson", "--timeout", "3"];
+    all.extend_from_slice(args);
+    let out = fipsgate(&all);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    (lines, out.status.code())
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(a) => a.port(),
+        Err(e) => panic!("no free port: {e}"),
+    }
+}
+
+/// A server process killed when dropped.
+pub struct Server {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Server {
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `program args…` (with `{port}` replaced) and waits until the port accepts.
+pub fn start(program: &str, args: &[&str]) -> Server {
+    for _attempt in 0..3 {
+        let port = free_port();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{port}", &port.to_string()))
+            .collect();
+        let child = Command::new(program)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program} (.ci/run installs it): {e}"));
+        let mut server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = server.child.try_wait() {
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        let _ = server.child.kill();
+    }
+    panic!("{program} {args:?} did not start listening");
+}
+
+/// `openssl s_server` on a free loopback port with these extra arguments.
+pub fn openssl_server(extra: &[&str]) -> Server {
+    let mut args = vec!["s_server", "-accept", "127.0.0.1:{port}", "-quiet"];
+    args.extend_from_slice(extra);
+    start("openssl", &args)
+}
+
+/// Keys, certificates and DH parameters made once per test binary.
+pub struct Material {
+    /// Directory holding them.
+    pub dir: PathBuf,
+}
+
+impl Material {
+    /// A file in the material directory.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+fn openssl(args: &[&str], dir: &Path) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!("cannot run openssl: {e}"),
+    }
+}
+
+/// rsa.crt/rsa.key (RSA 2048), ec.crt/ec.key (P-256), rsa1024.crt/key, ffdhe2048.pem and
+/// custom2048.pem (a 2048-bit safe prime that is no named group: tests/data, made once with
+/// `openssl dhparam 2048`, which is too slow to run in every test).
+pub fn material() -> &'static Material {
+    static MATERIAL: OnceLock<Material> = OnceLock::new();
+    MATERIAL.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("fipsgate-tests-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+        openssl(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "rsa.key",
+                "-out",
+                "rsa.crt",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=fipsgate-rsa",
+                "-addext",
+                san,
+            ],
+            &dir,
+        );
+        openssl(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ec.key",
+                "-out",
+                "ec.crt",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=fipsgate-ec",
+                "-addext",
+                san,
+            ],
+            &dir,
+        );
+        openssl(
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:1024",
+                "-nodes",
+                "-keyout",
+                "rsa1024.key",
+                "-out",
+                "rsa1024.crt",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=fipsgate-rsa1024",
+            ],
+            &dir,
+        );
+        openssl(
+            &[
+                "genpkey",
+                "-genparam",
+                "-algorithm",
+                "DH",
+                "-pkeyopt",
+                "group:ffdhe2048",
+                "-out",
+                "ffdhe2048.pem",
+            ],
+            &dir,
+        );
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/custom-dh-2048.pem");
+        let _ = std::fs::copy(fixture, dir.join("custom2048.pem"));
+        Material { dir }
+    })
+}
+
+/// Ground truth: the codes `openssl ciphers -V` lists for a cipher string, in its order. OpenSSL
+/// lists its TLS 1.3 suites first whatever the string says; `tls13` picks those or the others.
+pub fn openssl_codes(tls13: bool, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["ciphers", "-V"];
+    all.extend_from_slice(args);
+    let out = Command::new("openssl")
+        .args(&all)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl ciphers: {e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("TLSv1.3") == tls13)
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|c| {
+            let bytes: Vec<&str> = c.split(',').map(|b| b.trim_start_matches("0x")).collect();
+            format!("0x{}", bytes.concat().to_uppercase())
+        })
+        .collect()
+}
+
+/// SHA-256 fingerprint of a PEM certificate, as `openssl x509` prints it, in lower-case hex.
+pub fn fingerprint(pem: &str) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-in", pem, "-noout", "-fingerprint", "-sha256"])
+        .output();
+    let text = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    text.trim()
+        .rsplit('=')
+        .next()
+        .unwrap_or_default()
+        .replace(':', "")
+        .to_lowercase()
+}
+
+/// The versions of an endpoint, in report order.
+pub fn versions(endpoint: &Value) -> Vec<String> {
+    endpoint["tls"]["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["version"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The suite codes reported for one version.
+pub fn suites(endpoint: &Value, version: &str) -> Vec<String> {
+    endpoint["tls"]["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["version"] == version)
+        .flat_map(|v| v["cipher_suites"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The verdict of one policy.
+pub fn verdict(endpoint: &Value, policy: &str) -> String {
+    endpoint["verdicts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["policy"] == policy)
+        .and_then(|v| v["verdict"].as_str())
+        .unwrap_or("none")
+        .to_owned()
+}
