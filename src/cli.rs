@@ -48,7 +48,15 @@ pub struct ScanArgs {
     /// SNI name to send (default: the target's host name; none for IP addresses).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
+    /// STARTTLS protocol for every target: smtp, imap, pop3, ftp, ldap, xmpp, postgres, or none
+    /// for implicit TLS (default: by well-known port; implicit TLS elsewhere).
+    #[arg(long, value_name = "PROTO")]
+    pub starttls: Option<String>,
+    /// Use ADDR for HOST instead of DNS (repeat for several addresses), like curl's --resolve.
+    #[arg(long, value_name = "HOST:ADDR")]
+    pub resolve: Vec<String>,
     /// Endpoints scanned at once.
+
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
     /// Exit 1 when an endpoint's verdict is this or worse.

@@ -1,5 +1,6 @@
 //! Orchestration: resolve targets, probe every address with bounded concurrency and deadlines,
 //! judge, and return one report per endpoint in the order the targets were given.
+use crate::probe::starttls::Starttls;
 use crate::probe::{self, ErrorKind, ProbeConfig, ProbeError};
 use crate::report::{EndpointReport, Target};
 use crate::target::TargetSpec;
@@ -17,13 +18,43 @@ pub struct ScanConfig {
     pub probe: ProbeConfig,
     /// Endpoints probed at once.
     pub concurrency: usize,
+    /// STARTTLS for every target; None picks by well-known port.
+    pub starttls: StarttlsChoice,
+    /// Addresses given for host names (like curl's --resolve), used instead of DNS.
+    pub resolve: Vec<(String, IpAddr)>,
 }
 
-/// Resolves a target to its addresses (an IP literal resolves to itself).
-async fn resolve(spec: &TargetSpec, cfg: &ProbeConfig) -> Result<Vec<SocketAddr>, ProbeError> {
+/// How the STARTTLS protocol of a target is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StarttlsChoice {
+    /// By well-known port (25/587 smtp, 143 imap, 110 pop3, 21 ftp, 389 ldap, 5222 xmpp,
+    /// 5432 postgres); implicit TLS elsewhere.
+    ByPort,
+    /// This protocol on every target.
+    Always(Starttls),
+    /// Implicit TLS on every target.
+    Never,
+}
+
+/// Resolves a target to its addresses (an IP literal resolves to itself; `--resolve` entries
+/// replace DNS for their name).
+async fn resolve(
+    spec: &TargetSpec,
+    cfg: &ProbeConfig,
+    given: &[(String, IpAddr)],
+) -> Result<Vec<SocketAddr>, ProbeError> {
     if let Ok(ip) = spec.host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, spec.port)]);
     }
+    let overridden: Vec<SocketAddr> = given
+        .iter()
+        .filter(|(h, _)| h.eq_ignore_ascii_case(&spec.host))
+        .map(|(_, ip)| SocketAddr::new(*ip, spec.port))
+        .collect();
+    if !overridden.is_empty() {
+        return Ok(overridden);
+    }
+
     let lookup = tokio::net::lookup_host((spec.host.as_str(), spec.port));
     match tokio::time::timeout(cfg.timeout, lookup).await {
         Err(_) => Err(ProbeError::new(
@@ -64,7 +95,15 @@ pub async fn scan(
         if probe_cfg.sni.is_none() && !spec.is_ip() {
             probe_cfg.sni = Some(spec.host.clone());
         }
-        let addrs = match resolve(spec, &probe_cfg).await {
+        probe_cfg.starttls = match cfg.starttls {
+            StarttlsChoice::ByPort => Starttls::for_port(spec.port),
+            StarttlsChoice::Always(p) => Some(p),
+            StarttlsChoice::Never => None,
+        };
+        let service = probe_cfg
+            .starttls
+            .map_or_else(|| "tls".to_owned(), Starttls::service);
+        let addrs = match resolve(spec, &probe_cfg, &cfg.resolve).await {
             Ok(a) => a,
             Err(e) => {
                 let target = Target {
@@ -72,17 +111,18 @@ pub async fn scan(
                     ip: None,
                     port: spec.port,
                 };
-                reports.push((order, EndpointReport::failed(target, "tls", e, 0, 0)));
+                reports.push((order, EndpointReport::failed(target, &service, e, 0, 0)));
                 order += 1;
                 continue;
             }
         };
         for addr in addrs {
-            let (limit, policies, probe_cfg, host) = (
+            let (limit, policies, probe_cfg, host, service) = (
                 limit.clone(),
                 policies.clone(),
                 probe_cfg.clone(),
                 spec.host.clone(),
+                service.clone(),
             );
             let index = order;
             order += 1;
@@ -97,7 +137,7 @@ pub async fn scan(
                 let report = match probe::tls::probe(addr, probe_cfg).await {
                     Ok((obs, connections)) => EndpointReport::tls(
                         target,
-                        "tls",
+                        &service,
                         obs,
                         &policies,
                         connections,
@@ -105,7 +145,7 @@ pub async fn scan(
                     ),
                     Err(e) => EndpointReport::failed(
                         target,
-                        "tls",
+                        &service,
                         e,
                         0,
                         started.elapsed().as_millis() as u64,

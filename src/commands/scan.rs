@@ -4,9 +4,10 @@ use crate::cli::{FailOn, ScanArgs, ScanFormat};
 use crate::exit;
 use crate::output::print_text;
 use fipsgate_cipher_db::EndpointVerdict;
+use fipsgate_scanner::probe::starttls::Starttls;
 use fipsgate_scanner::probe::ProbeConfig;
 use fipsgate_scanner::report::{text, Status};
-use fipsgate_scanner::scan::{scan, ScanConfig};
+use fipsgate_scanner::scan::{scan, ScanConfig, StarttlsChoice};
 use fipsgate_scanner::target::{TargetSpec, DEFAULT_TLS_PORT};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,36 @@ pub fn run(args: ScanArgs) -> CommandResult {
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
         return Err("--timeout must be a number of seconds above 0 and at most 600".into());
     }
+    let starttls = match args.starttls.as_deref() {
+        None => StarttlsChoice::ByPort,
+        Some("none") => StarttlsChoice::Never,
+        Some(p) => StarttlsChoice::Always(Starttls::parse(p).ok_or_else(|| {
+            let known: Vec<&str> = Starttls::ALL.iter().map(|p| p.as_str()).collect();
+            format!(
+                "--starttls {p:?}: expected one of {}, or none",
+                known.join(", ")
+            )
+        })?),
+    };
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| {
+            let (host, addr) = r
+                .split_once(':')
+                .ok_or_else(|| format!("--resolve {r:?}: expected HOST:ADDR"))?;
+            let ip = addr
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+                .map_err(|_| format!("--resolve {r:?}: {addr:?} is not an IP address"))?;
+            Ok::<_, String>((host.to_owned(), ip))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let cfg = ScanConfig {
+        starttls,
+        resolve,
+
         probe: ProbeConfig {
             timeout: Duration::from_secs_f64(args.timeout),
             sni: args.sni.clone(),

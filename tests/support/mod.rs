@@ -63,7 +63,7 @@ impl Drop for Server {
     }
 }
 
-/// Starts `program args…` (with `{port}` replaced) and waits until the port accepts.
+/// Starts `program args…` (with `{port}` replaced by a free port) and waits until it accepts.
 pub fn start(program: &str, args: &[&str]) -> Server {
     for _attempt in 0..3 {
         let port = free_port();
@@ -71,27 +71,53 @@ pub fn start(program: &str, args: &[&str]) -> Server {
             .iter()
             .map(|a| a.replace("{port}", &port.to_string()))
             .collect();
-        let child = Command::new(program)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program} (.ci/run installs it): {e}"));
-        let mut server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = server.child.try_wait() {
-                break;
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            sleep(Duration::from_millis(20));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if let Some(server) = try_start(program, &args, port) {
+            return server;
         }
-        let _ = server.child.kill();
     }
     panic!("{program} {args:?} did not start listening");
+}
+
+/// Starts a server whose configuration names `port` and waits until it accepts.
+pub fn start_on(program: &str, args: &[&str], port: u16) -> Server {
+    try_start(program, args, port)
+        .unwrap_or_else(|| panic!("{program} {args:?} did not start listening on {port}"))
+}
+
+fn try_start(program: &str, args: &[&str], port: u16) -> Option<Server> {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program} (.ci/run installs it): {e}"));
+    let mut server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = server.child.try_wait() {
+            return None;
+        }
+        if port_open(port) {
+            return Some(server);
+        }
+        sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn port_open(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok() || TcpStream::connect(("::1", port)).is_ok()
+}
+
+/// Waits up to 10 s for a port to accept.
+pub fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !port_open(port) {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        sleep(Duration::from_millis(20));
+    }
 }
 
 /// `openssl s_server` on a free loopback port with these extra arguments.

@@ -1,13 +1,12 @@
 //! Certificates: summaries of DER certificates, and the TLS 1.3 chain fetched with one real
 //! handshake (TLS 1.3 encrypts certificates, so hand-built hellos cannot see them).
-use super::{Conn, ErrorKind, ProbeError};
+use super::{Conn, ErrorKind, ProbeConfig, ProbeError};
 use crate::observation::CertificateInfo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// Summarises a DER certificate; None when it does not parse.
@@ -228,10 +227,10 @@ pub struct Tls13Certificates {
 /// the chain. An error means the server holds no such certificate (or refused the handshake).
 pub async fn fetch_tls13(
     addr: SocketAddr,
-    sni: Option<&str>,
+    cfg: &ProbeConfig,
     family: KeyFamily,
-    deadline: Duration,
 ) -> Result<Tls13Certificates, ProbeError> {
+    let (sni, deadline) = (cfg.sni.as_deref(), cfg.timeout);
     let verifier = Arc::new(Capture {
         schemes: family.schemes(),
         stapled: Mutex::new(None),
@@ -254,7 +253,7 @@ pub async fn fetch_tls13(
             .map_err(|e| ProbeError::new(ErrorKind::Io, format!("SNI {host:?}: {e}")))?,
         None => ServerName::IpAddress(addr.ip().into()),
     };
-    let conn = Conn::open(addr, deadline).await?;
+    let conn = Conn::open_tls(addr, cfg).await?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = tokio::time::timeout(deadline, connector.connect(name, conn.into_stream()))
         .await

@@ -1,5 +1,6 @@
 //! Async probes on tokio. Every network wait has a deadline; every failure is a typed error.
 pub mod certs;
+pub mod starttls;
 pub mod tls;
 
 use serde::{Deserialize, Serialize};
@@ -82,6 +83,8 @@ pub struct ProbeConfig {
     pub sni: Option<String>,
     /// Largest handshake message accepted (certificate chains).
     pub max_handshake_message: usize,
+    /// STARTTLS dialogue to run before TLS, if any.
+    pub starttls: Option<starttls::Starttls>,
 }
 
 impl Default for ProbeConfig {
@@ -90,6 +93,7 @@ impl Default for ProbeConfig {
             timeout: Duration::from_secs(5),
             sni: None,
             max_handshake_message: 256 * 1024,
+            starttls: None,
         }
     }
 }
@@ -135,6 +139,26 @@ impl Conn {
             Ok(Err(e)) => Err(ProbeError::io(&e, "read")),
             Ok(Ok(n)) => Ok(n),
         }
+    }
+
+    /// Connects and runs the configured STARTTLS dialogue: the connection is then ready for TLS.
+    pub(crate) async fn open_tls(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
+        let mut conn = Self::open(addr, cfg.timeout).await?;
+        if let Some(proto) = cfg.starttls {
+            let host = cfg.sni.clone().unwrap_or_else(|| addr.ip().to_string());
+            let deadline = cfg.timeout * 3;
+            match tokio::time::timeout(deadline, starttls::negotiate(&mut conn, proto, &host)).await
+            {
+                Ok(r) => r?,
+                Err(_) => {
+                    return Err(ProbeError::new(
+                        ErrorKind::Timeout,
+                        format!("{proto} STARTTLS did not complete within {deadline:?}"),
+                    ))
+                }
+            }
+        }
+        Ok(conn)
     }
 
     /// The underlying stream, for a real TLS handshake.

@@ -184,7 +184,7 @@ impl TlsProbe {
 
     async fn exchange_inner(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
         self.connections += 1;
-        let mut conn = Conn::open(self.addr, self.cfg.timeout).await?;
+        let mut conn = Conn::open_tls(self.addr, &self.cfg).await?;
         if let Err(e) = conn.send(bytes).await {
             return if e.kind == ErrorKind::ConnectionReset {
                 Ok(Answer::Closed)
@@ -509,7 +509,7 @@ impl TlsProbe {
     async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
         let specs: Vec<u32> = tls::sslv2_ciphers().iter().map(|c| c.code).collect();
         self.connections += 1;
-        let mut conn = Conn::open(self.addr, self.cfg.timeout).await?;
+        let mut conn = Conn::open_tls(self.addr, &self.cfg).await?;
         if conn
             .send(&sslv2_client_hello(&specs, &random_bytes()))
             .await
@@ -818,9 +818,7 @@ impl TlsProbe {
                 continue;
             }
             self.connections += 1;
-            match certs::fetch_tls13(self.addr, self.cfg.sni.as_deref(), family, self.cfg.timeout)
-                .await
-            {
+            match certs::fetch_tls13(self.addr, &self.cfg, family).await {
                 Ok(got) => {
                     self.add_chain(TlsVersion::Tls13, &got.chain);
                     if self.obs.features.ocsp_stapling.is_none() {

@@ -1,0 +1,262 @@
+//! `fipsgate scan` against other real servers: gnutls-serv (priority strings), nginx
+//! (ssl_ciphers, ssl_prefer_server_ciphers), vsftpd (explicit FTPS, AUTH TLS) and dovecot
+//! (IMAP and POP3 STARTTLS); IPv6, SNI, and a name that resolves to two addresses.
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use support::*;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = material().dir.join(format!("{name}-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Ground truth from GnuTLS itself: the suites a priority string enables, in its order.
+fn gnutls_codes(priority: &str) -> Vec<String> {
+    let out = Command::new("gnutls-cli")
+        .args(["--priority", priority, "--list"])
+        .output()
+        .unwrap_or_else(|e| panic!("gnutls-cli: {e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("TLS_"))
+        .filter_map(|l| {
+            let hex: Vec<String> = l
+                .split('\t')
+                .nth(1)?
+                .split(',')
+                .map(|b| b.trim().trim_start_matches("0x").to_uppercase())
+                .collect();
+            Some(format!("0x{}", hex.concat()))
+        })
+        .collect()
+}
+
+#[test]
+fn gnutls_priority_string_in_server_order() {
+    let m = material();
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-CBC:-KX-ALL:+ECDHE-RSA:+RSA:-MAC-ALL:+AEAD:+SHA1:%SERVER_PRECEDENCE";
+    let s = start(
+        "gnutls-serv",
+        &[
+            "--port",
+            "{port}",
+            "--x509certfile",
+            &m.path("rsa.crt"),
+            "--x509keyfile",
+            &m.path("rsa.key"),
+            "--priority",
+            priority,
+            "-q",
+        ],
+    );
+    let (lines, _) = scan(&[&s.addr()]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.2"]);
+    assert_eq!(suites(e, "tls1.2"), gnutls_codes(priority));
+    assert_eq!(
+        e["tls"]["versions"][0]["server_preference"],
+        Value::Bool(true)
+    );
+    assert_eq!(verdict(e, "fips-140-3"), "fips-capable");
+}
+
+#[test]
+fn a_name_with_two_addresses_is_two_endpoints() {
+    // gnutls-serv listens on both 0.0.0.0 and [::]; --resolve gives the name two addresses
+    // (as a name with A and AAAA records has), without touching the machine's resolver.
+    let m = material();
+    let s = start(
+        "gnutls-serv",
+        &[
+            "--port",
+            "{port}",
+            "--x509certfile",
+            &m.path("ec.crt"),
+            "--x509keyfile",
+            &m.path("ec.key"),
+            "-q",
+        ],
+    );
+    let target = format!("fips.test:{}", s.port);
+    let (lines, _) = scan(&[
+        "--resolve",
+        "fips.test:127.0.0.1",
+        "--resolve",
+        "fips.test:::1",
+        &target,
+    ]);
+    let ips: Vec<String> = lines
+        .iter()
+        .filter_map(|e| e["target"]["ip"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ips, ["127.0.0.1", "::1"], "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|e| e["status"] == "ok" && e["target"]["host"] == "fips.test"),
+        "{lines:?}"
+    );
+    let out = fipsgate(&["scan", "--resolve", "fips.test", &target]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a --resolve without an address is a usage error"
+    );
+}
+
+#[test]
+fn ipv6_literal_and_sni() {
+    let m = material();
+    let port = free_port();
+    let accept = format!("[::1]:{port}");
+    let _s = start_on(
+        "openssl",
+        &[
+            "s_server",
+            "-accept",
+            &accept,
+            "-quiet",
+            "-cert",
+            &m.path("rsa.crt"),
+            "-key",
+            &m.path("rsa.key"),
+            "-servername",
+            "fips.example",
+            "-cert2",
+            &m.path("ec.crt"),
+            "-key2",
+            &m.path("ec.key"),
+            "-tls1_2",
+        ],
+        port,
+    );
+    let target = format!("[::1]:{port}");
+    let (lines, _) = scan(&["--sni", "fips.example", &target]);
+    assert_eq!(lines[0]["target"]["ip"], "::1");
+    assert_eq!(
+        lines[0]["tls"]["certificates"][0]["chain"][0]["sha256"].as_str(),
+        Some(fingerprint(&m.path("ec.crt")).as_str()),
+        "SNI picks the second certificate"
+    );
+    let (lines, _) = scan(&[&target]);
+    assert_eq!(
+        lines[0]["tls"]["certificates"][0]["chain"][0]["sha256"].as_str(),
+        Some(fingerprint(&m.path("rsa.crt")).as_str()),
+        "no SNI for IP literals"
+    );
+}
+
+#[test]
+fn nginx_ssl_ciphers_with_server_preference() {
+    let m = material();
+    let dir = scratch("nginx");
+    let port = free_port();
+    let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA256:AES128-GCM-SHA256";
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {crt};\n    ssl_certificate_key {key};\n    ssl_protocols TLSv1.2;\n    ssl_ciphers {ciphers};\n    ssl_prefer_server_ciphers on;\n    ssl_ecdh_curve secp384r1:prime256v1;\n    return 200 ok;\n  }}\n}}\n",
+        d = dir.display(),
+        crt = m.path("rsa.crt"),
+        key = m.path("rsa.key"),
+    );
+    let conf_path = dir.join("nginx.conf");
+    let _ = std::fs::write(&conf_path, conf);
+    let conf_arg = conf_path.display().to_string();
+    let prefix = dir.display().to_string();
+    let s = start_on("nginx", &["-p", &prefix, "-c", &conf_arg], port);
+    let (lines, _) = scan(&[&s.addr()]);
+    let e = &lines[0];
+    assert_eq!(
+        suites(e, "tls1.2"),
+        openssl_codes(false, &["-tls1_2", ciphers])
+    );
+    assert_eq!(
+        e["tls"]["versions"][0]["server_preference"],
+        Value::Bool(true)
+    );
+    let groups: Vec<&str> = e["tls"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert_eq!(groups, ["secp384r1", "secp256r1"]);
+    assert_eq!(verdict(e, "fips-140-3"), "fips-capable");
+}
+
+#[test]
+fn vsftpd_explicit_ftps_by_port_flag() {
+    let m = material();
+    let dir = scratch("vsftpd");
+    let _ = std::fs::create_dir_all("/var/run/vsftpd/empty");
+    let port = free_port();
+    let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:AES256-SHA";
+    let conf = format!(
+        "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\nanonymous_enable=NO\nlocal_enable=YES\nssl_enable=YES\nrsa_cert_file={crt}\nrsa_private_key_file={key}\nssl_ciphers={ciphers}\nssl_tlsv1=NO\nssl_sslv3=NO\nsecure_chroot_dir=/var/run/vsftpd/empty\nseccomp_sandbox=NO\nxferlog_enable=NO\nvsftpd_log_file={d}/log\n",
+        crt = m.path("rsa.crt"),
+        key = m.path("rsa.key"),
+        d = dir.display(),
+    );
+    let conf_path = dir.join("vsftpd.conf");
+    let _ = std::fs::write(&conf_path, conf);
+    let s = start_on("vsftpd", &[&conf_path.display().to_string()], port);
+    let (lines, _) = scan(&[
+        "--starttls",
+        "ftp",
+        "--policy",
+        "fips-140-3,axway-securetransport",
+        &s.addr(),
+    ]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "ftp+starttls");
+    assert_eq!(e["status"], "ok", "{e}");
+    let got: BTreeSet<String> = suites(e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(e["negotiations"][0]["policy"], "axway-securetransport");
+    // Without --starttls, a TLS hello to an FTP port reads the FTP banner: not TLS.
+    let (lines, _) = scan(&["--starttls", "none", &s.addr()]);
+    assert_eq!(lines[0]["error"]["kind"], "not_tls");
+}
+
+#[test]
+fn dovecot_imap_and_pop3_starttls() {
+    let m = material();
+    let dir = scratch("dovecot");
+    let (imap, pop3) = (free_port(), free_port());
+    let d = dir.display();
+    let conf = format!(
+        "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/log\nprotocols = imap pop3\nlisten = 127.0.0.1\nssl = yes\nssl_cert = <{crt}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2\nssl_cipher_list = ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384\nssl_prefer_server_ciphers = yes\npassdb {{\n  driver = static\n  args = password=unused\n}}\nuserdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={d}\n}}\nservice imap-login {{\n  inet_listener imap {{\n    port = {imap}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\nservice pop3-login {{\n  inet_listener pop3 {{\n    port = {pop3}\n  }}\n  inet_listener pop3s {{\n    port = 0\n  }}\n}}\n",
+        crt = m.path("rsa.crt"),
+        key = m.path("rsa.key"),
+    );
+    let conf_path = dir.join("dovecot.conf");
+    let _ = std::fs::write(&conf_path, conf);
+    let _s = start_on(
+        "dovecot",
+        &["-F", "-c", &conf_path.display().to_string()],
+        imap,
+    );
+    wait_port(pop3);
+    for (proto, port) in [("imap", imap), ("pop3", pop3)] {
+        let (lines, _) = scan(&["--starttls", proto, &format!("127.0.0.1:{port}")]);
+        let e = &lines[0];
+        assert_eq!(e["service"], format!("{proto}+starttls"));
+        assert_eq!(suites(e, "tls1.2"), ["0xC02F", "0xC030"], "{proto}: {e}");
+        assert_eq!(
+            e["tls"]["versions"][0]["server_preference"],
+            Value::Bool(true)
+        );
+    }
+    let (lines, _) = scan(&["--starttls", "imap", &format!("127.0.0.1:{pop3}")]);
+    assert_eq!(
+        lines[0]["error"]["kind"], "starttls",
+        "IMAP dialogue on a POP3 port"
+    );
+}
