@@ -66,6 +66,54 @@ fn gnutls_priority_string_in_server_order() {
 }
 
 #[test]
+fn tls12_without_extended_master_secret_is_not_fips_capable_under_140_3() {
+    // GnuTLS can switch off EMS (%NO_SESSION_HASH) and encrypt-then-MAC (%NO_ETM).
+    let m = material();
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-128-CBC:-KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:%NO_SESSION_HASH:%NO_ETM";
+    let s = start(
+        "gnutls-serv",
+        &[
+            "--port",
+            "{port}",
+            "--x509certfile",
+            &m.path("rsa.crt"),
+            "--x509keyfile",
+            &m.path("rsa.key"),
+            "--priority",
+            priority,
+            "-q",
+        ],
+    );
+    let (lines, _) = scan(&["--policy", "fips-140-3,fips-140-2", &s.addr()]);
+    let e = &lines[0];
+    assert_eq!(
+        e["tls"]["features"]["extended_master_secret"],
+        Value::Bool(false)
+    );
+    assert_eq!(e["tls"]["features"]["encrypt_then_mac"], Value::Bool(false));
+    assert_eq!(
+        verdict(e, "fips-140-3"),
+        "not-fips-capable",
+        "IG D.Q: the TLS 1.2 KDF needs EMS"
+    );
+    // GnuTLS still signs with rsa_pkcs1_sha1 when a client offers it: disallowed in both views.
+    assert_eq!(verdict(e, "fips-140-2"), "fips-capable");
+    let items: Vec<&str> = e["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["policy"] == "fips-140-3")
+        .filter_map(|f| f["item"].as_str())
+        .collect();
+    assert!(
+        items.contains(&"tls-extended-master-secret")
+            && items.contains(&"tls-encrypt-then-mac")
+            && items.contains(&"rsa_pkcs1_sha1"),
+        "{items:?}"
+    );
+}
+
+#[test]
 fn a_name_with_two_addresses_is_two_endpoints() {
     // gnutls-serv listens on both 0.0.0.0 and [::]; --resolve gives the name two addresses
     // (as a name with A and AAAA records has), without touching the machine's resolver.

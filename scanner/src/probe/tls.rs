@@ -92,11 +92,20 @@ fn suites_for(version: TlsVersion) -> Vec<u16> {
         .collect()
 }
 
+/// Random-looking bytes for hello randoms and session ids. A probe needs no secret randomness,
+/// and the FIPS DRBG's first use costs milliseconds of self-tests, so std's per-process hasher
+/// keys (seeded from the OS) are stretched with a counter instead.
 fn random_bytes<const N: usize>() -> [u8; N] {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let state = std::collections::hash_map::RandomState::new();
     let mut b = [0u8; N];
-    if aws_lc_rs::rand::fill(&mut b).is_err() {
-        // The random only has to look like one; a fixed pattern is still a valid hello.
-        b.iter_mut().enumerate().for_each(|(i, x)| *x = i as u8);
+    for chunk in b.chunks_mut(8) {
+        let mut h = state.build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let v = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
     }
     b
 }
