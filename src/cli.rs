@@ -52,6 +52,10 @@ pub struct ScanArgs {
     /// for implicit TLS (default: by well-known port; implicit TLS elsewhere).
     #[arg(long, value_name = "PROTO")]
     pub starttls: Option<String>,
+    /// Pause between connections to the same endpoint, in milliseconds (for servers that limit
+    /// connection rates, such as mail servers).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub delay: u64,
     /// Use ADDR for HOST instead of DNS (repeat for several addresses), like curl's --resolve.
     #[arg(long, value_name = "HOST:ADDR")]
     pub resolve: Vec<String>,

@@ -237,7 +237,7 @@ fn nginx_ssl_ciphers_with_server_preference() {
 }
 
 #[test]
-fn vsftpd_explicit_ftps_by_port_flag() {
+fn vsftpd_explicit_ftps() {
     let m = material();
     let dir = scratch("vsftpd");
     let _ = std::fs::create_dir_all("/var/run/vsftpd/empty");
@@ -307,4 +307,129 @@ fn dovecot_imap_and_pop3_starttls() {
         lines[0]["error"]["kind"], "starttls",
         "IMAP dialogue on a POP3 port"
     );
+}
+
+#[test]
+fn opensmtpd_starttls_with_a_delay_for_its_flood_limit() {
+    // OpenSMTPD withholds its banner after about 16 quick connections: --delay paces the scan.
+    let m = material();
+    let dir = scratch("smtpd");
+    let port = free_port();
+    let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA";
+    let key = dir.join("key.pem");
+    let _ = std::fs::copy(m.path("rsa.key"), &key);
+    let conf = format!(
+        "smtp ciphers \"{ciphers}\"\npki fips cert \"{crt}\"\npki fips key \"{key}\"\nlisten on 127.0.0.1 port {port} tls pki fips\naction \"relay\" relay\nmatch from any for any action \"relay\"\n",
+        crt = m.path("rsa.crt"),
+        key = key.display(),
+    );
+    let conf_path = dir.join("smtpd.conf");
+    let _ = std::fs::write(&conf_path, conf);
+    let _s = start_on(
+        "smtpd",
+        &["-d", "-f", &conf_path.display().to_string()],
+        port,
+    );
+    let (lines, _) = scan(&[
+        "--starttls",
+        "smtp",
+        "--delay",
+        "250",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "smtp+starttls");
+    assert_eq!(e["tls"]["notes"], serde_json::json!([]), "{e}");
+    let got: BTreeSet<String> = suites(e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(verdict(e, "fips-140-3"), "fips-capable");
+}
+
+#[test]
+fn postgres_sslrequest() {
+    // PostgreSQL refuses to run as root: initdb and the server run as the postgres user.
+    let m = material();
+    let dir = scratch("postgres");
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(Result::ok)
+        .map(|e| e.path().join("bin"));
+    let bin = bin.unwrap_or_else(|| {
+        panic!("PostgreSQL server binaries are missing (.ci/run installs postgresql)")
+    });
+    for f in ["rsa.crt", "rsa.key"] {
+        let _ = std::fs::copy(m.path(f), dir.join(f));
+    }
+    let run = |args: &[&str]| {
+        Command::new("chown")
+            .args(args)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    assert!(
+        run(&["-R", "postgres:postgres", &dir.display().to_string()]),
+        "chown needs root"
+    );
+    let _ = Command::new("chmod")
+        .args(["600", &dir.join("rsa.key").display().to_string()])
+        .status();
+    let data = dir.join("data").display().to_string();
+    let initdb = Command::new("runuser")
+        .args([
+            "-u",
+            "postgres",
+            "--",
+            &bin.join("initdb").display().to_string(),
+            "-D",
+            &data,
+            "-A",
+            "trust",
+        ])
+        .output();
+    assert!(
+        initdb.as_ref().is_ok_and(|o| o.status.success()),
+        "initdb failed: {initdb:?}"
+    );
+    let port = free_port();
+    let ciphers = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
+    let d = dir.display();
+    let postgres = bin.join("postgres").display().to_string();
+    let settings = [
+        "listen_addresses=127.0.0.1".to_owned(),
+        format!("port={port}"),
+        format!("unix_socket_directories={d}"),
+        "ssl=on".to_owned(),
+        format!("ssl_cert_file={d}/rsa.crt"),
+        format!("ssl_key_file={d}/rsa.key"),
+        format!("ssl_ciphers={ciphers}"),
+        "ssl_min_protocol_version=TLSv1.2".to_owned(),
+        "ssl_max_protocol_version=TLSv1.2".to_owned(),
+    ];
+    let mut args = vec![
+        "-u",
+        "postgres",
+        "--",
+        postgres.as_str(),
+        "-D",
+        data.as_str(),
+    ];
+    for s in &settings {
+        args.push("-c");
+        args.push(s);
+    }
+    let _s = start_on("runuser", &args, port);
+    let (lines, _) = scan(&["--starttls", "postgres", &format!("127.0.0.1:{port}")]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "postgres+starttls");
+    assert_eq!(versions(e), ["tls1.2"], "{e}");
+    let got: BTreeSet<String> = suites(e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
 }

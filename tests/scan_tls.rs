@@ -401,3 +401,31 @@ fn bad_targets_are_refused_before_any_connection() {
     let out = fipsgate(&["scan", "--policy", "nope", "127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn servers_that_drop_large_hellos_are_scanned_in_smaller_hellos() {
+    let m = material();
+    let ciphers = "ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA";
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-cipher",
+        ciphers,
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+    ]);
+    let relay = hello_size_limited_relay(s.port, 600);
+    let (e, _) = one(&[&format!("127.0.0.1:{relay}")]);
+    assert_eq!(e["status"], "ok", "{e}");
+    let got: BTreeSet<String> = suites(&e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
+    let notes = e["tls"]["notes"].to_string();
+    assert!(
+        notes.contains("drops ClientHellos offering"),
+        "the split must be reported: {notes}"
+    );
+}

@@ -55,6 +55,7 @@ pub fn run(args: ScanArgs) -> CommandResult {
         resolve,
 
         probe: ProbeConfig {
+            delay: Duration::from_millis(args.delay.min(60_000)),
             timeout: Duration::from_secs_f64(args.timeout),
             sni: args.sni.clone(),
             ..ProbeConfig::default()

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -57,7 +58,11 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Kills the whole process group: servers such as PostgreSQL (under runuser) and dovecot
+    /// fork children that must not outlive the test.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -87,6 +92,7 @@ pub fn start_on(program: &str, args: &[&str], port: u16) -> Server {
 
 fn try_start(program: &str, args: &[&str], port: u16) -> Option<Server> {
     let child = Command::new(program)
+        .process_group(0)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -305,4 +311,43 @@ pub fn verdict(endpoint: &Value, policy: &str) -> String {
         .and_then(|v| v["verdict"].as_str())
         .unwrap_or("none")
         .to_owned()
+}
+
+/// A relay that forwards to `backend` but closes any connection whose first TLS record is longer
+/// than `max_record` bytes, as some middleboxes and old servers do with large ClientHellos.
+/// Returns the relay's port; its thread ends with the test process.
+pub fn hello_size_limited_relay(backend: u16, max_record: usize) -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("relay: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            std::thread::spawn(move || {
+                let mut header = [0u8; 5];
+                if client.read_exact(&mut header).is_err() {
+                    return;
+                }
+                let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+                if len > max_record {
+                    return; // dropped: the connection closes without an answer
+                }
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", backend)) else {
+                    return;
+                };
+                let _ = server.write_all(&header);
+                let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else {
+                    return;
+                };
+                let up = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Both);
+                let _ = up.join();
+            });
+        }
+    });
+    port
 }

@@ -85,6 +85,8 @@ pub struct ProbeConfig {
     pub max_handshake_message: usize,
     /// STARTTLS dialogue to run before TLS, if any.
     pub starttls: Option<starttls::Starttls>,
+    /// Pause between two connections to the same endpoint (servers that limit connection rates).
+    pub delay: Duration,
 }
 
 impl Default for ProbeConfig {
@@ -94,6 +96,7 @@ impl Default for ProbeConfig {
             sni: None,
             max_handshake_message: 256 * 1024,
             starttls: None,
+            delay: Duration::ZERO,
         }
     }
 }

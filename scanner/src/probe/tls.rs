@@ -54,6 +54,10 @@ pub struct TlsProbe {
     /// Connections opened so far.
     pub connections: u32,
     max_suites: Option<usize>,
+    /// The server has answered a hello at least once.
+    reached: bool,
+    /// The server stopped answering properly after it had answered: later probes are skipped.
+    broken: bool,
     obs: TlsObservation,
 }
 
@@ -122,6 +126,8 @@ impl TlsProbe {
             cfg,
             connections: 0,
             max_suites: None,
+            reached: false,
+            broken: false,
             obs: TlsObservation::default(),
         }
     }
@@ -180,18 +186,46 @@ impl TlsProbe {
 
     /// Sends one hello on a new connection and reads the server's answer; for TLS 1.0-1.2 it
     /// reads on to ServerHelloDone to see the certificate and key exchange.
+    /// Errors before the server ever answered end the probe; after that, the first error keeps
+    /// what was learned (a note says so) and the remaining probes are skipped, so a server that
+    /// stalls mid-scan costs one deadline, not one per probe.
     async fn exchange(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
+        if self.broken {
+            return Ok(Answer::Silent);
+        }
         let overall = self.cfg.timeout * 3;
-        match tokio::time::timeout(overall, self.exchange_inner(bytes)).await {
+        let result = match tokio::time::timeout(overall, self.exchange_inner(bytes)).await {
             Ok(r) => r,
             Err(_) => Err(ProbeError::new(
                 ErrorKind::Timeout,
                 format!("the server's answer did not complete within {overall:?}"),
             )),
+        };
+        match result {
+            Ok(answer) => {
+                self.reached |= matches!(answer, Answer::Hello(..) | Answer::Alert(_));
+                Ok(answer)
+            }
+            Err(e)
+                if self.reached
+                    && e.kind != ErrorKind::NotTls
+                    && e.kind != ErrorKind::Malformed =>
+            {
+                self.broken = true;
+                self.obs.notes.push(format!(
+                    "partial result: the server stopped answering after {} connections ({e}); the remaining probes were skipped",
+                    self.connections
+                ));
+                Ok(Answer::Silent)
+            }
+            Err(e) => Err(e),
         }
     }
 
     async fn exchange_inner(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
+        if self.connections > 0 && !self.cfg.delay.is_zero() {
+            tokio::time::sleep(self.cfg.delay).await;
+        }
         self.connections += 1;
         let mut conn = Conn::open_tls(self.addr, &self.cfg).await?;
         if let Err(e) = conn.send(bytes).await {
@@ -516,9 +550,19 @@ impl TlsProbe {
     }
 
     async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
+        if self.broken {
+            return Ok(());
+        }
         let specs: Vec<u32> = tls::sslv2_ciphers().iter().map(|c| c.code).collect();
         self.connections += 1;
-        let mut conn = Conn::open_tls(self.addr, &self.cfg).await?;
+        let mut conn = match Conn::open_tls(self.addr, &self.cfg).await {
+            Ok(c) => c,
+            Err(e) if self.reached => {
+                self.obs.notes.push(format!("SSL 2.0 not tested: {e}"));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         if conn
             .send(&sslv2_client_hello(&specs, &random_bytes()))
             .await
@@ -802,6 +846,9 @@ impl TlsProbe {
 
     /// TLS 1.3 certificates need a real handshake: one per key family the server holds.
     async fn tls13_certificates(&mut self, suites: &[u16]) {
+        if self.broken {
+            return;
+        }
         // rustls (and aws-lc-rs) implement AES-GCM and ChaCha20-Poly1305 only, not AES-CCM.
         if !suites.iter().any(|s| matches!(s, 0x1301..=0x1303)) {
             if self.obs.certificates.is_empty() {
