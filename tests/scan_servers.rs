@@ -433,3 +433,75 @@ fn postgres_sslrequest() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn slapd_ldap_starttls() {
+    // Debian's slapd uses GnuTLS: its cipher setting is a GnuTLS priority string.
+    let m = material();
+    let dir = scratch("slapd");
+    let port = free_port();
+    let priority =
+        "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA";
+    let d = dir.display();
+    let conf = format!(
+        "include /etc/ldap/schema/core.schema\npidfile {d}/slapd.pid\nTLSCertificateFile {crt}\nTLSCertificateKeyFile {key}\nTLSCipherSuite {priority}\n",
+        crt = m.path("rsa.crt"),
+        key = m.path("rsa.key"),
+    );
+    let conf_path = dir.join("slapd.conf");
+    let _ = std::fs::write(&conf_path, conf);
+    let url = format!("ldap://127.0.0.1:{port}/");
+    let _s = start_on(
+        "slapd",
+        &[
+            "-d",
+            "0",
+            "-f",
+            &conf_path.display().to_string(),
+            "-h",
+            &url,
+        ],
+        port,
+    );
+    let (lines, _) = scan(&["--starttls", "ldap", &format!("127.0.0.1:{port}")]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "ldap+starttls");
+    let got: BTreeSet<String> = suites(e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = gnutls_codes(priority).into_iter().collect();
+    assert_eq!(got, want, "{e}");
+}
+
+#[test]
+fn prosody_xmpp_starttls() {
+    let m = material();
+    let dir = scratch("prosody");
+    let port = free_port();
+    let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
+    let d = dir.display();
+    let conf = format!(
+        "run_as_root = true\npidfile = \"{d}/prosody.pid\"\ndata_path = \"{d}\"\ndaemonize = false\nlog = {{ {{ levels = {{ min = \"error\" }}, to = \"console\" }} }}\ninterfaces = {{ \"127.0.0.1\" }}\nc2s_ports = {{ {port} }}\ns2s_ports = {{ }}\nc2s_direct_tls_ports = {{ }}\nmodules_enabled = {{ \"tls\", \"saslauth\", \"disco\" }}\nmodules_disabled = {{ \"s2s\", \"http\", \"posix\" }}\nssl = {{ certificate = \"{crt}\", key = \"{key}\", ciphers = \"{ciphers}\", protocol = \"tlsv1_2\" }}\nVirtualHost \"localhost\"\n",
+        crt = m.path("rsa.crt"),
+        key = m.path("rsa.key"),
+    );
+    let conf_path = dir.join("prosody.cfg.lua");
+    let _ = std::fs::write(&conf_path, conf);
+    let _s = start_on(
+        "prosody",
+        &["--config", &conf_path.display().to_string()],
+        port,
+    );
+    let (lines, _) = scan(&[
+        "--starttls",
+        "xmpp",
+        "--sni",
+        "localhost",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "xmpp+starttls");
+    let got: BTreeSet<String> = suites(e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want, "{e}");
+}

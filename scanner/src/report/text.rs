@@ -35,7 +35,7 @@ pub fn render(r: &EndpointReport, policies: &[Policy]) -> String {
         return out;
     }
     for v in &r.verdicts {
-        let _ = writeln!(out, "  {:<24} {}", v.policy, v.verdict);
+        let _ = writeln!(out, "  {:<24} {}", v.policy, v.verdict.as_str());
     }
     let Some(tls) = &r.tls else { return out };
     let first = policies.first();
@@ -148,11 +148,23 @@ pub fn render(r: &EndpointReport, policies: &[Policy]) -> String {
         .collect();
     if !notable.is_empty() {
         let _ = writeln!(out, "  findings:");
-        for f in notable {
+        let width = |f: fn(&&fipsgate_cipher_db::assess::Finding) -> usize| {
+            notable.iter().map(f).max().unwrap_or(0)
+        };
+        let (wp, wv, wi) = (
+            width(|f| f.policy.len()),
+            width(|f| f.verdict.as_str().len()),
+            width(|f| f.item.len()),
+        );
+        for f in &notable {
             let _ = writeln!(
                 out,
-                "    {:<20} {:<13} {:<44} {} [{}]",
-                f.policy, f.verdict, f.item, f.reason, f.source
+                "    {:<wp$}  {:<wv$}  {:<wi$}  {} [{}]",
+                f.policy,
+                f.verdict.as_str(),
+                f.item,
+                f.reason,
+                f.source
             );
         }
     }
