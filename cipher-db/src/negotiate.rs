@@ -1,8 +1,8 @@
 //! Negotiation simulation: what a product with an ordered profile (SecureTransport, Aspera, a
 //! RHEL host in FIPS mode) would agree on with a scanned server, or why the transfer fails.
 use crate::assess::{SshOffer, TlsOffer};
-use crate::item::Kind;
-use crate::policy::Profile;
+use crate::item::{Item, Kind};
+use crate::policy::{Policy, Profile};
 use crate::ssh::{self, SshKind};
 use crate::tls::TlsVersion;
 use serde::Serialize;
@@ -18,7 +18,8 @@ pub enum Choice {
     },
     /// Nothing in common: the connection fails.
     NoCommon,
-    /// The profile does not constrain this list; the server's first entry is shown.
+    /// The profile does not list this kind: a client bound by the policy picks the server's most
+    /// preferred entry that the policy allows (shown here).
     Unconstrained {
         /// The server's most preferred entry, if it has one.
         server_first: Option<String>,
@@ -68,15 +69,21 @@ impl SshNegotiation {
     }
 }
 
-fn first_common(profile: &Profile, kind: Kind, server: &[String]) -> Choice {
+fn first_common(policy: &Policy, profile: &Profile, kind: Kind, server: &[String]) -> Choice {
     let server: Vec<&String> = server
         .iter()
         .filter(|n| !(kind == Kind::SshKex && ssh::is_kex_marker(n)))
         .collect();
     match profile.list(kind) {
-        None => Choice::Unconstrained {
-            server_first: server.first().map(|s| (*s).clone()),
-        },
+        None => {
+            let allowed = server.iter().find(|s| {
+                kind.ssh_kind()
+                    .is_some_and(|k| policy.judge(&Item::ssh_name(k, s)).verdict.is_allowed())
+            });
+            Choice::Unconstrained {
+                server_first: allowed.map(|s| (*s).clone()),
+            }
+        }
         Some(client) => client
             .iter()
             .find(|c| server.iter().any(|s| c.names().any(|n| n == s.as_str())))
@@ -86,7 +93,7 @@ fn first_common(profile: &Profile, kind: Kind, server: &[String]) -> Choice {
     }
 }
 
-fn mac_for(cipher: &Choice, profile: &Profile, server: &[String]) -> Choice {
+fn mac_for(cipher: &Choice, policy: &Policy, profile: &Profile, server: &[String]) -> Choice {
     let aead = match cipher {
         Choice::Chosen { name }
         | Choice::Unconstrained {
@@ -97,22 +104,39 @@ fn mac_for(cipher: &Choice, profile: &Profile, server: &[String]) -> Choice {
     if aead {
         Choice::Implicit
     } else {
-        first_common(profile, Kind::SshMac, server)
+        first_common(policy, profile, Kind::SshMac, server)
     }
 }
 
-/// Simulates an SSH connection from a client with this profile to the scanned server.
-pub fn ssh(profile: &Profile, server: &SshOffer) -> SshNegotiation {
-    let cipher_cs = first_common(profile, Kind::SshCipher, &server.ciphers_client_to_server);
-    let cipher_sc = first_common(profile, Kind::SshCipher, &server.ciphers_server_to_client);
-    SshNegotiation {
-        kex: first_common(profile, Kind::SshKex, &server.kex),
-        host_key: first_common(profile, Kind::SshHostkey, &server.host_key_algorithms),
-        mac_client_to_server: mac_for(&cipher_cs, profile, &server.macs_client_to_server),
-        mac_server_to_client: mac_for(&cipher_sc, profile, &server.macs_server_to_client),
+/// Simulates an SSH connection from a client with this policy's profile to the scanned server.
+/// Lists the profile leaves open are filled with what the policy allows. None without a profile.
+pub fn ssh(policy: &Policy, server: &SshOffer) -> Option<SshNegotiation> {
+    let profile = policy.profile.as_ref()?;
+    let cipher_cs = first_common(
+        policy,
+        profile,
+        Kind::SshCipher,
+        &server.ciphers_client_to_server,
+    );
+    let cipher_sc = first_common(
+        policy,
+        profile,
+        Kind::SshCipher,
+        &server.ciphers_server_to_client,
+    );
+    Some(SshNegotiation {
+        kex: first_common(policy, profile, Kind::SshKex, &server.kex),
+        host_key: first_common(
+            policy,
+            profile,
+            Kind::SshHostkey,
+            &server.host_key_algorithms,
+        ),
+        mac_client_to_server: mac_for(&cipher_cs, policy, profile, &server.macs_client_to_server),
+        mac_server_to_client: mac_for(&cipher_sc, policy, profile, &server.macs_server_to_client),
         cipher_client_to_server: cipher_cs,
         cipher_server_to_client: cipher_sc,
-    }
+    })
 }
 
 /// The outcome of a simulated TLS handshake.
@@ -199,6 +223,13 @@ mod tests {
         match Policy::builtin(name).map(|p| p.profile) {
             Ok(Some(p)) => p,
             other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    fn policy_ssh(name: &str, server: &SshOffer) -> SshNegotiation {
+        match Policy::builtin(name).ok().and_then(|p| ssh(&p, server)) {
+            Some(n) => n,
+            None => panic!("{name} has no SSH profile"),
         }
     }
 
@@ -301,7 +332,7 @@ mod tests {
             macs_server_to_client: strings(&["umac-64-etm@openssh.com", "hmac-sha2-256"]),
             ..Default::default()
         };
-        let n = ssh(&profile("aspera"), &server);
+        let n = policy_ssh("aspera", &server);
         assert!(n.succeeds());
         assert_eq!(
             n.cipher_client_to_server,
@@ -318,11 +349,12 @@ mod tests {
         assert_eq!(
             n.kex,
             Choice::Unconstrained {
-                server_first: Some("curve25519-sha256".into())
-            }
+                server_first: Some("ecdh-sha2-nistp256".into())
+            },
+            "curve25519 is not allowed, so a FIPS client skips it"
         );
 
-        let n = ssh(&profile("stig-rhel8"), &server);
+        let n = policy_ssh("stig-rhel8", &server);
         assert_eq!(
             n.kex,
             Choice::Chosen {
@@ -333,9 +365,9 @@ mod tests {
         let mut gcm_only = server.clone();
         gcm_only.ciphers_client_to_server = strings(&["aes256-gcm@openssh.com"]);
         gcm_only.macs_client_to_server = strings(&["umac-64-etm@openssh.com"]);
-        let n = ssh(&profile("rhel9-fips"), &gcm_only);
+        let n = policy_ssh("rhel9-fips", &gcm_only);
         assert_eq!(n.mac_client_to_server, Choice::Implicit);
-        let n = ssh(&profile("aspera"), &gcm_only);
+        let n = policy_ssh("aspera", &gcm_only);
         assert_eq!(n.cipher_client_to_server, Choice::NoCommon);
         assert!(!n.succeeds());
     }

@@ -275,3 +275,119 @@ impl TlsObservation {
         }
     }
 }
+
+/// A host key proven by a key exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshHostKey {
+    /// The host key algorithm negotiated to fetch it (`rsa-sha2-512`, `ssh-ed25519` …).
+    pub algorithm: String,
+    /// rsa, ec, ed25519, dsa.
+    pub key_type: String,
+    /// Key size in bits.
+    pub bits: u32,
+    /// Curve of ECDSA keys, as a TLS group name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+    /// OpenSSH's fingerprint text, `SHA256:…`.
+    pub fingerprint_sha256: String,
+    /// Whether the server's signature over the exchange hash verified with this key.
+    pub signature_verified: bool,
+}
+
+/// Everything an SSH probe saw. Lists keep the server's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshObservation {
+    /// The identification line, without CR LF.
+    pub banner: String,
+    /// Protocol version of the identification (`2.0`).
+    pub protocol: String,
+    /// Software version (`OpenSSH_9.2p1`).
+    pub software: String,
+    /// Comments after the software version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+    /// Lines the server sent before its identification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_banner: Vec<String>,
+    /// kex_algorithms without protocol markers.
+    pub kex: Vec<String>,
+    /// Protocol markers of the kex list (ext-info-s, kex-strict-s-v00@openssh.com …).
+    pub kex_markers: Vec<String>,
+    /// server_host_key_algorithms.
+    pub host_key_algorithms: Vec<String>,
+    /// Ciphers, client to server.
+    pub ciphers_client_to_server: Vec<String>,
+    /// Ciphers, server to client.
+    pub ciphers_server_to_client: Vec<String>,
+    /// MACs, client to server.
+    pub macs_client_to_server: Vec<String>,
+    /// MACs, server to client.
+    pub macs_server_to_client: Vec<String>,
+    /// Compression, client to server.
+    pub compression_client_to_server: Vec<String>,
+    /// Compression, server to client.
+    pub compression_server_to_client: Vec<String>,
+    /// Host keys, one per key type.
+    pub host_keys: Vec<SshHostKey>,
+    /// Group-exchange modulus sizes the server handed out.
+    pub gex_moduli_bits: Vec<u32>,
+    /// Remarks on how the probe went.
+    pub notes: Vec<String>,
+}
+
+impl SshObservation {
+    /// The lists of a server's first KEXINIT.
+    pub fn new(
+        id: &crate::wire::ssh::Identification,
+        pre_banner: &[String],
+        k: &crate::wire::ssh::KexInit,
+    ) -> Self {
+        let (markers, kex): (Vec<String>, Vec<String>) = k
+            .kex
+            .iter()
+            .cloned()
+            .partition(|n| fipsgate_cipher_db::ssh::is_kex_marker(n));
+        Self {
+            banner: id.raw.clone(),
+            protocol: id.protocol.clone(),
+            software: id.software.clone(),
+            comments: id.comments.clone(),
+            pre_banner: pre_banner.to_vec(),
+            kex,
+            kex_markers: markers,
+            host_key_algorithms: k.host_key.clone(),
+            ciphers_client_to_server: k.ciphers_client_to_server.clone(),
+            ciphers_server_to_client: k.ciphers_server_to_client.clone(),
+            macs_client_to_server: k.macs_client_to_server.clone(),
+            macs_server_to_client: k.macs_server_to_client.clone(),
+            compression_client_to_server: k.compression_client_to_server.clone(),
+            compression_server_to_client: k.compression_server_to_client.clone(),
+            host_keys: Vec::new(),
+            gex_moduli_bits: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The observation in the terms cipher-db judges.
+    pub fn to_offer(&self) -> fipsgate_cipher_db::assess::SshOffer {
+        fipsgate_cipher_db::assess::SshOffer {
+            kex: self.kex.clone(),
+            host_key_algorithms: self.host_key_algorithms.clone(),
+            ciphers_client_to_server: self.ciphers_client_to_server.clone(),
+            ciphers_server_to_client: self.ciphers_server_to_client.clone(),
+            macs_client_to_server: self.macs_client_to_server.clone(),
+            macs_server_to_client: self.macs_server_to_client.clone(),
+            compression: self.compression_client_to_server.clone(),
+            host_keys: self
+                .host_keys
+                .iter()
+                .map(|k| PublicKey {
+                    key: k.key_type.clone(),
+                    curve: k.curve.clone(),
+                    bits: k.bits,
+                })
+                .collect(),
+            gex_moduli_bits: self.gex_moduli_bits.clone(),
+        }
+    }
+}

@@ -80,6 +80,46 @@ async fn resolve(
     }
 }
 
+/// SSH's well-known port; other ports are probed with TLS first, and an SSH identification in
+/// answer switches the endpoint to the SSH probe.
+const SSH_PORT: u16 = 22;
+
+/// Probes one address with the right protocol and judges it.
+async fn probe_endpoint(
+    addr: SocketAddr,
+    target: Target,
+    service: &str,
+    cfg: ProbeConfig,
+    policies: &[Policy],
+) -> EndpointReport {
+    let started = Instant::now();
+    let elapsed = |s: Instant| s.elapsed().as_millis() as u64;
+    if addr.port() != SSH_PORT || cfg.starttls.is_some() {
+        match probe::tls::probe(addr, cfg.clone()).await {
+            Ok((obs, connections)) => {
+                return EndpointReport::tls(
+                    target,
+                    service,
+                    obs,
+                    policies,
+                    connections,
+                    elapsed(started),
+                )
+            }
+            Err(e) if !e.speaks_ssh() => {
+                return EndpointReport::failed(target, service, e, 0, elapsed(started))
+            }
+            Err(_) => {}
+        }
+    }
+    match probe::ssh::probe(addr, &cfg).await {
+        Ok((obs, connections)) => {
+            EndpointReport::ssh(target, obs, policies, connections, elapsed(started))
+        }
+        Err(e) => EndpointReport::failed(target, "ssh", e, 0, elapsed(started)),
+    }
+}
+
 /// Scans every target: each address a name resolves to is its own endpoint.
 pub async fn scan(
     specs: &[TargetSpec],
@@ -133,24 +173,7 @@ pub async fn scan(
                     ip: Some(addr.ip().to_string()),
                     port: addr.port(),
                 };
-                let started = Instant::now();
-                let report = match probe::tls::probe(addr, probe_cfg).await {
-                    Ok((obs, connections)) => EndpointReport::tls(
-                        target,
-                        &service,
-                        obs,
-                        &policies,
-                        connections,
-                        started.elapsed().as_millis() as u64,
-                    ),
-                    Err(e) => EndpointReport::failed(
-                        target,
-                        &service,
-                        e,
-                        0,
-                        started.elapsed().as_millis() as u64,
-                    ),
-                };
+                let report = probe_endpoint(addr, target, &service, probe_cfg, &policies).await;
                 (index, report)
             });
         }

@@ -1,5 +1,6 @@
 //! Async probes on tokio. Every network wait has a deadline; every failure is a typed error.
 pub mod certs;
+pub mod ssh;
 pub mod starttls;
 pub mod tls;
 
@@ -44,7 +45,20 @@ pub struct ProbeError {
     pub message: String,
 }
 
+/// How a TLS probe's error says that an SSH server answered instead.
+const SSH_SERVER: &str = "the server speaks SSH: ";
+
 impl ProbeError {
+    /// The error of a TLS probe that met an SSH server's identification.
+    pub fn ssh_server(banner: &str) -> Self {
+        Self::new(ErrorKind::NotTls, format!("{SSH_SERVER}{banner}"))
+    }
+
+    /// Whether a TLS probe met an SSH server (the scan then probes SSH instead).
+    pub fn speaks_ssh(&self) -> bool {
+        self.kind == ErrorKind::NotTls && self.message.starts_with(SSH_SERVER)
+    }
+
     /// A new error.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {

@@ -262,6 +262,12 @@ impl TlsProbe {
             if first {
                 first = false;
                 match classify(&buf[..n]) {
+                    StreamKind::NotTls if buf[..n].starts_with(b"SSH-") => {
+                        let line = buf[..n].split(|b| *b == b'\n').next().unwrap_or_default();
+                        return Err(ProbeError::ssh_server(
+                            String::from_utf8_lossy(line).trim_end(),
+                        ));
+                    }
                     StreamKind::NotTls => {
                         let shown: String = buf[..n.min(40)]
                             .iter()

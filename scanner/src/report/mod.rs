@@ -1,9 +1,9 @@
 //! The report model: one `endpoint` object per scanned address (the NDJSON contract of
 //! docs/report.md), with observations and each policy's judgement.
-use crate::observation::TlsObservation;
+use crate::observation::{SshObservation, TlsObservation};
 use crate::probe::ProbeError;
 use fipsgate_cipher_db::assess::Finding;
-use fipsgate_cipher_db::negotiate::{self, TlsNegotiation};
+use fipsgate_cipher_db::negotiate::{self, SshNegotiation, TlsNegotiation};
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::EndpointVerdict;
 use serde::{Deserialize, Serialize};
@@ -48,8 +48,12 @@ pub struct PolicyVerdict {
 pub struct Negotiation {
     /// Policy whose profile was played.
     pub policy: String,
-    /// The outcome.
-    pub tls: TlsNegotiation,
+    /// The outcome of a TLS handshake.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsNegotiation>,
+    /// The outcome of an SSH key exchange, list by list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshNegotiation>,
 }
 
 /// One scanned endpoint.
@@ -72,6 +76,9 @@ pub struct EndpointReport {
     /// TLS observations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsObservation>,
+    /// SSH observations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshObservation>,
     /// Endpoint verdict per policy.
     pub verdicts: Vec<PolicyVerdict>,
     /// Findings of every policy.
@@ -102,6 +109,7 @@ impl EndpointReport {
             status: Status::Error,
             error: Some(error),
             tls: None,
+            ssh: None,
             verdicts: Vec::new(),
             findings: Vec::new(),
             negotiations: Vec::new(),
@@ -137,7 +145,8 @@ impl EndpointReport {
                 {
                     negotiations.push(Negotiation {
                         policy: p.name.clone(),
-                        tls: negotiate::tls(profile, &offer),
+                        tls: Some(negotiate::tls(profile, &offer)),
+                        ssh: None,
                     });
                 }
             }
@@ -150,6 +159,61 @@ impl EndpointReport {
             status: Status::Ok,
             error: None,
             tls: Some(obs),
+            ssh: None,
+            verdicts,
+            findings,
+            negotiations,
+            connections,
+            duration_ms,
+        }
+    }
+
+    /// A report judging an SSH observation under each policy.
+    pub fn ssh(
+        target: Target,
+        obs: SshObservation,
+        policies: &[Policy],
+        connections: u32,
+        duration_ms: u64,
+    ) -> Self {
+        let offer = obs.to_offer();
+        let mut verdicts = Vec::new();
+        let mut findings = Vec::new();
+        let mut negotiations = Vec::new();
+        for p in policies {
+            if let Some(a) = p.assess_ssh(&offer) {
+                verdicts.push(PolicyVerdict {
+                    policy: p.name.clone(),
+                    verdict: a.verdict,
+                });
+                findings.extend(a.findings);
+                let lists = [
+                    fipsgate_cipher_db::Kind::SshKex,
+                    fipsgate_cipher_db::Kind::SshCipher,
+                    fipsgate_cipher_db::Kind::SshMac,
+                    fipsgate_cipher_db::Kind::SshHostkey,
+                ];
+                if p.profile
+                    .as_ref()
+                    .is_some_and(|pr| lists.iter().any(|k| pr.list(*k).is_some()))
+                {
+                    negotiations.push(Negotiation {
+                        policy: p.name.clone(),
+                        tls: None,
+                        ssh: negotiate::ssh(p, &offer),
+                    });
+                }
+            }
+        }
+        Self {
+            kind: "endpoint",
+            schema_version: SCHEMA_VERSION,
+            target,
+            service: "ssh".to_owned(),
+            status: Status::Ok,
+            error: None,
+            tls: None,
+            ssh: Some(obs),
             verdicts,
             findings,
             negotiations,

@@ -1,6 +1,8 @@
 //! The human report: one block per endpoint.
 use super::{EndpointReport, Status};
+use crate::observation::{SshObservation, TlsObservation};
 use fipsgate_cipher_db::negotiate::TlsNegotiation;
+use fipsgate_cipher_db::negotiate::{Choice, SshNegotiation};
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::{Item, Verdict};
 use std::fmt::Write as _;
@@ -37,7 +39,130 @@ pub fn render(r: &EndpointReport, policies: &[Policy]) -> String {
     for v in &r.verdicts {
         let _ = writeln!(out, "  {:<24} {}", v.policy, v.verdict.as_str());
     }
-    let Some(tls) = &r.tls else { return out };
+    if let Some(tls) = &r.tls {
+        render_tls(&mut out, tls, policies);
+    }
+    if let Some(ssh) = &r.ssh {
+        render_ssh(&mut out, ssh);
+    }
+    for n in &r.negotiations {
+        let outcome = match (&n.tls, &n.ssh) {
+            (Some(TlsNegotiation::Chosen { version, suite, .. }), _) => {
+                format!("would negotiate {suite} over {}", version.display_name())
+            }
+            (Some(TlsNegotiation::NoCommon), _) => "no common suite: transfers fail".to_owned(),
+            (Some(TlsNegotiation::Unconstrained), _) => "does not constrain TLS suites".to_owned(),
+            (None, Some(ssh)) => describe_ssh(ssh),
+            (None, None) => continue,
+        };
+        let _ = writeln!(out, "  {} in FIPS mode {outcome}", n.policy);
+    }
+    let notable: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.verdict != Verdict::Approved)
+        .collect();
+    if !notable.is_empty() {
+        let _ = writeln!(out, "  findings:");
+        let width = |f: fn(&&fipsgate_cipher_db::assess::Finding) -> usize| {
+            notable.iter().map(f).max().unwrap_or(0)
+        };
+        let (wp, wv, wi) = (
+            width(|f| f.policy.len()),
+            width(|f| f.verdict.as_str().len()),
+            width(|f| f.item.len()),
+        );
+        for f in &notable {
+            let _ = writeln!(
+                out,
+                "    {:<wp$}  {:<wv$}  {:<wi$}  {} [{}]",
+                f.policy,
+                f.verdict.as_str(),
+                f.item,
+                f.reason,
+                f.source
+            );
+        }
+    }
+    let notes = r
+        .tls
+        .as_ref()
+        .map(|t| &t.notes)
+        .into_iter()
+        .chain(r.ssh.as_ref().map(|s| &s.notes))
+        .flatten();
+    for n in notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+    let _ = writeln!(out, "  {} connections, {} ms", r.connections, r.duration_ms);
+    out
+}
+
+fn describe_ssh(n: &SshNegotiation) -> String {
+    let pick = |c: &Choice| match c {
+        Choice::Chosen { name } => name.clone(),
+        Choice::NoCommon => "NONE IN COMMON".to_owned(),
+        Choice::Unconstrained { server_first } => format!(
+            "{} (not constrained by the profile)",
+            server_first.as_deref().unwrap_or("-")
+        ),
+        Choice::Implicit => "implicit (AEAD cipher)".to_owned(),
+    };
+    let lists = format!(
+        "kex {}, host key {}, cipher {}/{}, MAC {}/{}",
+        pick(&n.kex),
+        pick(&n.host_key),
+        pick(&n.cipher_client_to_server),
+        pick(&n.cipher_server_to_client),
+        pick(&n.mac_client_to_server),
+        pick(&n.mac_server_to_client)
+    );
+    if n.succeeds() {
+        format!("would use {lists}")
+    } else {
+        format!("cannot connect: the transfer fails ({lists})")
+    }
+}
+
+fn render_ssh(out: &mut String, s: &SshObservation) {
+    let _ = writeln!(out, "  banner: {}", s.banner);
+    let lists = [
+        ("kex", &s.kex),
+        ("kex markers", &s.kex_markers),
+        ("host key algorithms", &s.host_key_algorithms),
+        ("ciphers c->s", &s.ciphers_client_to_server),
+        ("ciphers s->c", &s.ciphers_server_to_client),
+        ("MACs c->s", &s.macs_client_to_server),
+        ("MACs s->c", &s.macs_server_to_client),
+        ("compression", &s.compression_client_to_server),
+    ];
+    for (name, list) in lists {
+        let _ = writeln!(out, "  {name}: {}", list.join(","));
+    }
+    for k in &s.host_keys {
+        let curve = k
+            .curve
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        let proof = if k.signature_verified {
+            "signature verified"
+        } else {
+            "signature NOT verified"
+        };
+        let _ = writeln!(
+            out,
+            "  host key {} ({} {} bits{curve}): {}  {proof}",
+            k.algorithm, k.key_type, k.bits, k.fingerprint_sha256
+        );
+    }
+    if !s.gex_moduli_bits.is_empty() {
+        let sizes: Vec<String> = s.gex_moduli_bits.iter().map(u32::to_string).collect();
+        let _ = writeln!(out, "  group-exchange moduli: {} bits", sizes.join(", "));
+    }
+}
+
+fn render_tls(out: &mut String, tls: &TlsObservation, policies: &[Policy]) {
     let first = policies.first();
     for v in &tls.versions {
         let order = match v.server_preference {
@@ -131,46 +256,4 @@ pub fn render(r: &EndpointReport, policies: &[Policy]) -> String {
         yes_no(f.hello_retry_request),
         f.alpn.as_deref().unwrap_or("none")
     );
-    for n in &r.negotiations {
-        let outcome = match &n.tls {
-            TlsNegotiation::Chosen { version, suite, .. } => {
-                format!("would negotiate {suite} over {}", version.display_name())
-            }
-            TlsNegotiation::NoCommon => "no common suite: transfers fail".to_owned(),
-            TlsNegotiation::Unconstrained => "does not constrain TLS suites".to_owned(),
-        };
-        let _ = writeln!(out, "  {} in FIPS mode {outcome}", n.policy);
-    }
-    let notable: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.verdict != Verdict::Approved)
-        .collect();
-    if !notable.is_empty() {
-        let _ = writeln!(out, "  findings:");
-        let width = |f: fn(&&fipsgate_cipher_db::assess::Finding) -> usize| {
-            notable.iter().map(f).max().unwrap_or(0)
-        };
-        let (wp, wv, wi) = (
-            width(|f| f.policy.len()),
-            width(|f| f.verdict.as_str().len()),
-            width(|f| f.item.len()),
-        );
-        for f in &notable {
-            let _ = writeln!(
-                out,
-                "    {:<wp$}  {:<wv$}  {:<wi$}  {} [{}]",
-                f.policy,
-                f.verdict.as_str(),
-                f.item,
-                f.reason,
-                f.source
-            );
-        }
-    }
-    for n in &tls.notes {
-        let _ = writeln!(out, "  note: {n}");
-    }
-    let _ = writeln!(out, "  {} connections, {} ms", r.connections, r.duration_ms);
-    out
 }

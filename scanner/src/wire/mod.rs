@@ -6,6 +6,7 @@ pub mod client_hello;
 pub mod record;
 pub mod server_hello;
 pub mod server_key_exchange;
+pub mod ssh;
 
 use std::fmt;
 

@@ -1,0 +1,452 @@
+//! SSH probe: banner and KEXINIT from one connection, then one key exchange per host key type
+//! (the exchange-hash signature is verified, so the report proves the server holds the key), and
+//! the group-exchange moduli the server hands out.
+use super::{Conn, ErrorKind, ProbeConfig, ProbeError};
+use crate::observation::{SshHostKey, SshObservation};
+use crate::wire::ssh::{self, BannerLine, HostKey, KexInit, KexReply};
+use crate::wire::WireError;
+use aws_lc_rs::{agreement, digest, signature};
+use std::net::SocketAddr;
+
+/// What fipsgate sends as its identification.
+pub const CLIENT_ID: &str = concat!("SSH-2.0-fipsgate_", env!("CARGO_PKG_VERSION"));
+
+/// Modulus sizes requested from group-exchange servers.
+const GEX_SIZES: [u32; 4] = [1024, 2048, 4096, 8192];
+
+fn malformed(e: WireError) -> ProbeError {
+    ProbeError::new(ErrorKind::Malformed, e.to_string())
+}
+
+/// One SSH connection up to and including the server's KEXINIT.
+struct Session {
+    conn: Conn,
+    buf: Vec<u8>,
+    server_id: ssh::Identification,
+    pre_banner: Vec<String>,
+    server_kexinit: Vec<u8>,
+}
+
+impl Session {
+    async fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
+        let mut conn = Conn::open(addr, cfg.timeout).await?;
+        conn.send(format!("{CLIENT_ID}\r\n").as_bytes()).await?;
+        let mut buf = Vec::new();
+        let mut pre_banner = Vec::new();
+        let server_id = loop {
+            let line = read_line(&mut conn, &mut buf).await?;
+            match ssh::parse_banner_line(&line).map_err(malformed)? {
+                BannerLine::Identification(id) => break id,
+                BannerLine::Other(text) => {
+                    if pre_banner.len() == ssh::MAX_PRE_BANNER_LINES {
+                        return Err(ProbeError::new(
+                            ErrorKind::NotTls,
+                            format!(
+                                "no SSH identification within {} lines",
+                                ssh::MAX_PRE_BANNER_LINES
+                            ),
+                        ));
+                    }
+                    if pre_banner.is_empty()
+                        && !text.is_empty()
+                        && text.chars().any(|c| c.is_control() && c != '\t')
+                    {
+                        return Err(ProbeError::new(ErrorKind::NotTls, "the server does not speak SSH (binary data instead of an identification)"));
+                    }
+                    pre_banner.push(text);
+                }
+            }
+        };
+        let mut session = Self {
+            conn,
+            buf,
+            server_id,
+            pre_banner,
+            server_kexinit: Vec::new(),
+        };
+        session.server_kexinit = session.read_message(ssh::msg::KEXINIT).await?;
+        Ok(session)
+    }
+
+    /// Reads packets until one of type `want` (IGNORE and DEBUG skipped).
+    async fn read_message(&mut self, want: u8) -> Result<Vec<u8>, ProbeError> {
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            while let Some((payload, used)) = ssh::split_packet(&self.buf).map_err(malformed)? {
+                self.buf.drain(..used);
+                match payload.first().copied() {
+                    Some(t) if t == want => return Ok(payload),
+                    Some(ssh::msg::IGNORE | ssh::msg::DEBUG) => continue,
+                    Some(ssh::msg::DISCONNECT) => {
+                        let reason = disconnect_reason(&payload);
+                        return Err(ProbeError::new(
+                            ErrorKind::ConnectionReset,
+                            format!("the server disconnected: {reason}"),
+                        ));
+                    }
+                    Some(t) => {
+                        return Err(ProbeError::new(
+                            ErrorKind::Malformed,
+                            format!("expected SSH message {want}, got {t}"),
+                        ))
+                    }
+                    None => return Err(ProbeError::new(ErrorKind::Malformed, "empty SSH packet")),
+                }
+            }
+            let n = self.conn.recv(&mut chunk).await?;
+            if n == 0 {
+                return Err(ProbeError::new(
+                    ErrorKind::ConnectionReset,
+                    "the server closed the connection",
+                ));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    async fn send_payload(&mut self, payload: &[u8]) -> Result<(), ProbeError> {
+        self.conn.send(&ssh::encode_packet(payload)).await
+    }
+}
+
+fn disconnect_reason(payload: &[u8]) -> String {
+    let mut r = crate::wire::Reader::new(payload);
+    let _ = r.u8("disconnect");
+    let _ = r.take(4, "reason code");
+    ssh::get_string(&mut r, "description")
+        .map(|d| String::from_utf8_lossy(d).into_owned())
+        .unwrap_or_default()
+}
+
+/// Reads one line ending in LF (CR LF or LF) from `buf`/`conn`, bounded by MAX_LINE.
+async fn read_line(conn: &mut Conn, buf: &mut Vec<u8>) -> Result<Vec<u8>, ProbeError> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+            let mut line: Vec<u8> = buf.drain(..=pos).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            return Ok(line);
+        }
+        if buf.len() > ssh::MAX_LINE {
+            return Err(ProbeError::new(
+                ErrorKind::NotTls,
+                format!(
+                    "no line end within {} bytes: not an SSH server",
+                    ssh::MAX_LINE
+                ),
+            ));
+        }
+        let n = conn.recv(&mut chunk).await?;
+        if n == 0 {
+            return Err(ProbeError::new(
+                ErrorKind::ConnectionReset,
+                "the server closed the connection before its SSH identification",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Key-exchange methods the scanner can complete, best first.
+const KEX_METHODS: [(&str, &digest::Algorithm); 5] = [
+    ("ecdh-sha2-nistp256", &digest::SHA256),
+    ("ecdh-sha2-nistp384", &digest::SHA384),
+    ("ecdh-sha2-nistp521", &digest::SHA512),
+    ("curve25519-sha256", &digest::SHA256),
+    ("curve25519-sha256@libssh.org", &digest::SHA256),
+];
+
+fn agreement_of(kex: &str) -> &'static agreement::Algorithm {
+    match kex {
+        "ecdh-sha2-nistp384" => &agreement::ECDH_P384,
+        "ecdh-sha2-nistp521" => &agreement::ECDH_P521,
+        "ecdh-sha2-nistp256" => &agreement::ECDH_P256,
+        _ => &agreement::X25519,
+    }
+}
+
+/// Host key algorithms grouped by the key they need: one key exchange per group.
+fn host_key_groups(algorithms: &[String]) -> Vec<String> {
+    let mut chosen: Vec<String> = Vec::new();
+    let family = |a: &str| -> String {
+        match a {
+            "rsa-sha2-512" | "rsa-sha2-256" | "ssh-rsa" => "rsa".into(),
+            other => other.to_owned(),
+        }
+    };
+    for preferred in ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] {
+        if algorithms.iter().any(|a| a == preferred) && !chosen.iter().any(|c| family(c) == "rsa") {
+            chosen.push(preferred.to_owned());
+        }
+    }
+    for a in algorithms {
+        let plain = matches!(
+            a.as_str(),
+            "ecdsa-sha2-nistp256"
+                | "ecdsa-sha2-nistp384"
+                | "ecdsa-sha2-nistp521"
+                | "ssh-ed25519"
+                | "ssh-dss"
+        );
+        if plain && !chosen.contains(a) {
+            chosen.push(a.clone());
+        }
+    }
+    chosen
+}
+
+/// Verifies `sig_blob` over `h` with the host key.
+fn verify(host_key: &HostKey, sig_blob: &[u8], h: &[u8]) -> Result<bool, WireError> {
+    let (alg, sig) = ssh::parse_signature(sig_blob)?;
+    let ok = match host_key {
+        HostKey::Rsa { e, n } => {
+            let params: &signature::RsaParameters = match alg.as_str() {
+                "rsa-sha2-512" => &signature::RSA_PKCS1_2048_8192_SHA512,
+                "rsa-sha2-256" => &signature::RSA_PKCS1_2048_8192_SHA256,
+                "ssh-rsa" => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                _ => return Ok(false),
+            };
+            // SSH mpints carry a leading zero byte when the top bit is set; aws-lc wants none.
+            let strip = |v: &[u8]| v[v.iter().position(|b| *b != 0).unwrap_or(v.len())..].to_vec();
+            let (n, e) = (strip(n), strip(e));
+            signature::RsaPublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            }
+            .verify(params, h, &sig)
+            .is_ok()
+        }
+        HostKey::Ecdsa { curve, point } => {
+            let (params, field): (&'static signature::EcdsaVerificationAlgorithm, usize) =
+                match curve.as_str() {
+                    "nistp256" => (&signature::ECDSA_P256_SHA256_FIXED, 32),
+                    "nistp384" => (&signature::ECDSA_P384_SHA384_FIXED, 48),
+                    "nistp521" => (&signature::ECDSA_P521_SHA512_FIXED, 66),
+                    _ => return Ok(false),
+                };
+            let fixed = ssh::ecdsa_fixed(&sig, field)?;
+            signature::UnparsedPublicKey::new(params, point)
+                .verify(h, &fixed)
+                .is_ok()
+        }
+        HostKey::Ed25519(pk) => signature::UnparsedPublicKey::new(&signature::ED25519, pk)
+            .verify(h, &sig)
+            .is_ok(),
+        HostKey::Dsa { .. } | HostKey::Other(_) => return Ok(false),
+    };
+    Ok(ok)
+}
+
+fn first_or_none(list: &[String]) -> Vec<String> {
+    list.first()
+        .cloned()
+        .map_or_else(|| vec!["none".to_owned()], |f| vec![f])
+}
+
+/// Completes a key exchange for one host key algorithm on an open session.
+async fn fetch_host_key(
+    session: &mut Session,
+    kex: &str,
+    hash: &'static digest::Algorithm,
+    host_alg: &str,
+) -> Result<SshHostKey, ProbeError> {
+    let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
+    let ours = KexInit {
+        kex: vec![kex.to_owned()],
+        host_key: vec![host_alg.to_owned()],
+        ciphers_client_to_server: first_or_none(&server.ciphers_client_to_server),
+        ciphers_server_to_client: first_or_none(&server.ciphers_server_to_client),
+        macs_client_to_server: first_or_none(&server.macs_client_to_server),
+        macs_server_to_client: first_or_none(&server.macs_server_to_client),
+        compression_client_to_server: vec!["none".into()],
+        compression_server_to_client: vec!["none".into()],
+        ..Default::default()
+    };
+    let mut cookie = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut cookie)
+        .map_err(|_| ProbeError::new(ErrorKind::Io, "no randomness for the KEXINIT cookie"))?;
+    let our_kexinit = ours.encode(cookie);
+    session.send_payload(&our_kexinit).await?;
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let private = agreement::EphemeralPrivateKey::generate(agreement_of(kex), &rng)
+        .map_err(|_| ProbeError::new(ErrorKind::Io, "cannot generate an ephemeral key"))?;
+    let public = private
+        .compute_public_key()
+        .map_err(|_| ProbeError::new(ErrorKind::Io, "cannot compute the ephemeral public key"))?;
+    let mut init = vec![ssh::msg::KEX_ECDH_INIT];
+    ssh::put_string(&mut init, public.as_ref());
+    session.send_payload(&init).await?;
+    let reply = KexReply::parse(&session.read_message(ssh::msg::KEX_ECDH_REPLY).await?)
+        .map_err(malformed)?;
+    let peer = agreement::UnparsedPublicKey::new(agreement_of(kex), reply.server_public.clone());
+    let shared = agreement::agree_ephemeral(
+        private,
+        peer,
+        ProbeError::new(
+            ErrorKind::Malformed,
+            "the server's ephemeral key is invalid",
+        ),
+        |k| Ok(k.to_vec()),
+    )?;
+    let mut exchange = Vec::new();
+    ssh::put_string(&mut exchange, CLIENT_ID.as_bytes());
+    ssh::put_string(&mut exchange, session.server_id.raw.as_bytes());
+    ssh::put_string(&mut exchange, &our_kexinit);
+    ssh::put_string(&mut exchange, &session.server_kexinit);
+    ssh::put_string(&mut exchange, &reply.host_key);
+    ssh::put_string(&mut exchange, public.as_ref());
+    ssh::put_string(&mut exchange, &reply.server_public);
+    ssh::put_mpint(&mut exchange, &shared);
+    let h = digest::digest(hash, &exchange);
+    let key = HostKey::parse(&reply.host_key).map_err(malformed)?;
+    let verified = verify(&key, &reply.signature, h.as_ref()).map_err(malformed)?;
+    let fp = digest::digest(&digest::SHA256, &reply.host_key);
+    Ok(SshHostKey {
+        algorithm: host_alg.to_owned(),
+        key_type: key.key_type(),
+        bits: key.bits(),
+        curve: match &key {
+            HostKey::Ecdsa { curve, .. } => Some(match curve.as_str() {
+                "nistp256" => "secp256r1".to_owned(),
+                "nistp384" => "secp384r1".to_owned(),
+                "nistp521" => "secp521r1".to_owned(),
+                other => other.to_owned(),
+            }),
+            _ => None,
+        },
+        fingerprint_sha256: ssh::fingerprint_text(fp.as_ref()),
+        signature_verified: verified,
+    })
+}
+
+/// Asks a group-exchange server for a modulus of `preferred` bits; returns the size it gave.
+async fn gex_size(
+    addr: SocketAddr,
+    cfg: &ProbeConfig,
+    kex: &str,
+    preferred: u32,
+) -> Result<u32, ProbeError> {
+    let mut session = Session::open(addr, cfg).await?;
+    let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
+    let ours = KexInit {
+        kex: vec![kex.to_owned()],
+        host_key: server.host_key.clone(),
+        ciphers_client_to_server: first_or_none(&server.ciphers_client_to_server),
+        ciphers_server_to_client: first_or_none(&server.ciphers_server_to_client),
+        macs_client_to_server: first_or_none(&server.macs_client_to_server),
+        macs_server_to_client: first_or_none(&server.macs_server_to_client),
+        compression_client_to_server: vec!["none".into()],
+        compression_server_to_client: vec!["none".into()],
+        ..Default::default()
+    };
+    session.send_payload(&ours.encode([0x5A; 16])).await?;
+    session
+        .send_payload(&ssh::gex_request(preferred.min(1024), preferred, 8192))
+        .await?;
+    let group = session.read_message(ssh::msg::KEX_DH_GEX_GROUP).await?;
+    ssh::gex_group_bits(&group).map_err(malformed)
+}
+
+/// Probes one SSH endpoint; returns the observation and the connections used.
+pub async fn probe(
+    addr: SocketAddr,
+    cfg: &ProbeConfig,
+) -> Result<(SshObservation, u32), ProbeError> {
+    let overall = cfg.timeout * 3;
+    let mut connections = 1;
+    let mut first = tokio::time::timeout(overall, Session::open(addr, cfg))
+        .await
+        .map_err(|_| {
+            ProbeError::new(
+                ErrorKind::Timeout,
+                format!("no SSH identification and KEXINIT within {overall:?}"),
+            )
+        })??;
+    let kexinit = KexInit::parse(&first.server_kexinit).map_err(malformed)?;
+    let mut obs = SshObservation::new(&first.server_id, &first.pre_banner, &kexinit);
+    let method = KEX_METHODS
+        .iter()
+        .find(|(m, _)| kexinit.kex.iter().any(|k| k == m));
+    let groups = host_key_groups(&kexinit.host_key);
+    match method {
+        None => obs.notes.push("host keys not fetched: the server offers no ECDH or Curve25519 key exchange (finite-field DH is not implemented by the scanner)".to_owned()),
+        Some((kex, hash)) => {
+            let mut session = Some(&mut first);
+            let mut spare;
+            for alg in &groups {
+                let s = match session.take() {
+                    Some(s) => s,
+                    None => {
+                        connections += 1;
+                        spare = match Session::open(addr, cfg).await {
+                            Ok(s) => s,
+                            Err(e) => {
+                                obs.notes.push(format!("host key {alg} not fetched: {e}"));
+                                continue;
+                            }
+                        };
+                        &mut spare
+                    }
+                };
+                match tokio::time::timeout(overall, fetch_host_key(s, kex, hash, alg)).await {
+                    Ok(Ok(key)) => obs.host_keys.push(key),
+                    Ok(Err(e)) => obs.notes.push(format!("host key {alg} not fetched: {e}")),
+                    Err(_) => obs.notes.push(format!("host key {alg} not fetched: the key exchange timed out")),
+                }
+            }
+        }
+    }
+    if let Some(gex) = [
+        "diffie-hellman-group-exchange-sha256",
+        "diffie-hellman-group-exchange-sha1",
+    ]
+    .into_iter()
+    .find(|g| kexinit.kex.iter().any(|k| k == g))
+    {
+        for size in GEX_SIZES {
+            connections += 1;
+            match tokio::time::timeout(overall, gex_size(addr, cfg, gex, size)).await {
+                Ok(Ok(bits)) => {
+                    if !obs.gex_moduli_bits.contains(&bits) {
+                        obs.gex_moduli_bits.push(bits);
+                    }
+                }
+                Ok(Err(e)) => obs
+                    .notes
+                    .push(format!("group exchange for {size} bits: {e}")),
+                Err(_) => obs
+                    .notes
+                    .push(format!("group exchange for {size} bits timed out")),
+            }
+        }
+    }
+    Ok((obs, connections))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_exchange_per_key() {
+        let algs: Vec<String> = [
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+            "ssh-rsa",
+            "ecdsa-sha2-nistp256",
+            "ssh-ed25519",
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        assert_eq!(
+            host_key_groups(&algs),
+            ["rsa-sha2-512", "ecdsa-sha2-nistp256", "ssh-ed25519"]
+        );
+        assert_eq!(host_key_groups(&["ssh-rsa".to_owned()]), ["ssh-rsa"]);
+    }
+}
