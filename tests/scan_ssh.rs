@@ -1,0 +1,348 @@
+//! `fipsgate scan` against real OpenSSH `sshd` (FIPS-only, Debian default and legacy
+//! configurations) and dropbear on loopback. Ground truth: `sshd -T` for the lists,
+//! `ssh-keygen -lf` for the fingerprints.
+mod support;
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use support::*;
+
+fn keygen(dir: &PathBuf, name: &str, args: &[&str]) -> String {
+    let path = dir.join(name);
+    if !path.exists() {
+        let mut all = vec!["-q", "-N", "", "-f"];
+        let p = path.display().to_string();
+        all.push(&p);
+        all.extend_from_slice(args);
+        let ok = Command::new("ssh-keygen")
+            .args(&all)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "ssh-keygen {args:?}");
+    }
+    path.display().to_string()
+}
+
+/// `ssh-keygen -lf` of a public key file: the `SHA256:…` field.
+fn fingerprint_of(pubkey: &str) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-lf", pubkey])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.split_whitespace().nth(1).unwrap_or_default().to_owned()
+}
+
+struct Sshd {
+    _server: Server,
+    config: String,
+    port: u16,
+}
+
+/// Starts sshd with `directives` and the given host keys.
+fn sshd(name: &str, directives: &str, host_keys: &[&str]) -> Sshd {
+    let dir = material().dir.join(format!("sshd-{name}-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let port = free_port();
+    let mut conf = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nPidFile {}/sshd.pid\nUsePAM no\n",
+        dir.display()
+    );
+    for k in host_keys {
+        conf.push_str(&format!("HostKey {k}\n"));
+    }
+    conf.push_str(directives);
+    let config = dir.join("sshd_config").display().to_string();
+    let _ = std::fs::write(&config, conf);
+    let server = start_on("/usr/sbin/sshd", &["-D", "-e", "-f", &config], port);
+    Sshd {
+        _server: server,
+        config,
+        port,
+    }
+}
+
+/// Ground truth: a list from `sshd -T`.
+fn sshd_t(config: &str, key: &str) -> Vec<String> {
+    let out = Command::new("/usr/sbin/sshd")
+        .args(["-T", "-f", config])
+        .output()
+        .unwrap_or_else(|e| panic!("sshd -T: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(key))
+        .unwrap_or_else(|| panic!("sshd -T has no {key}"));
+    line.split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_owned)
+        .collect()
+}
+
+fn list(e: &Value, field: &str) -> Vec<String> {
+    e["ssh"][field]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn host_key(e: &Value, key_type: &str) -> Value {
+    e["ssh"]["host_keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["key_type"] == key_type)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// RSA 3072, ECDSA P-256 and Ed25519 host keys in a directory of the test's own (tests run in
+/// parallel, and ssh-keygen will not overwrite a key another test is writing).
+fn keys(test: &str) -> (PathBuf, String, String, String) {
+    let dir = material().dir.join(format!("keys-{test}"));
+    let _ = std::fs::create_dir_all(&dir);
+    let k = (
+        keygen(&dir, "rsa3072", &["-t", "rsa", "-b", "3072"]),
+        keygen(&dir, "ecdsa256", &["-t", "ecdsa", "-b", "256"]),
+        keygen(&dir, "ed25519", &["-t", "ed25519"]),
+    );
+    (dir, k.0, k.1, k.2)
+}
+
+#[test]
+fn fips_only_sshd_matches_sshd_t_and_is_fips_only() {
+    let (_, rsa, ecdsa, _) = keys("fips");
+    let s = sshd(
+        "fips",
+        "KexAlgorithms ecdh-sha2-nistp256,ecdh-sha2-nistp384,diffie-hellman-group14-sha256\nCiphers aes256-gcm@openssh.com,aes128-ctr\nMACs hmac-sha2-256-etm@openssh.com,hmac-sha2-256\nHostKeyAlgorithms ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256\n",
+        &[&rsa, &ecdsa],
+    );
+    let (lines, code) = scan(&[
+        "--policy",
+        "fips-140-3,rhel9-fips",
+        &format!("127.0.0.1:{}", s.port),
+    ]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "ssh", "{e}");
+    assert_eq!(list(e, "kex"), sshd_t(&s.config, "kexalgorithms"));
+    assert_eq!(
+        list(e, "ciphers_client_to_server"),
+        sshd_t(&s.config, "ciphers")
+    );
+    assert_eq!(
+        list(e, "ciphers_server_to_client"),
+        sshd_t(&s.config, "ciphers")
+    );
+    assert_eq!(list(e, "macs_client_to_server"), sshd_t(&s.config, "macs"));
+    // OpenSSH advertises host key algorithms in the order of its HostKey files, not of
+    // HostKeyAlgorithms: the set is what sshd -T can tell.
+    let mut got = list(e, "host_key_algorithms");
+    let mut want = sshd_t(&s.config, "hostkeyalgorithms");
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+
+    for (kind, file) in [("rsa", &rsa), ("ec", &ecdsa)] {
+        let k = host_key(e, kind);
+        assert_eq!(
+            k["fingerprint_sha256"].as_str(),
+            Some(fingerprint_of(&format!("{file}.pub")).as_str()),
+            "{kind}"
+        );
+        assert_eq!(k["signature_verified"], Value::Bool(true), "{kind}");
+    }
+    assert_eq!(host_key(e, "rsa")["bits"], 3072);
+    assert_eq!(verdict(e, "fips-140-3"), "fips-only", "{e}");
+    assert_eq!(verdict(e, "rhel9-fips"), "fips-only");
+    assert_eq!(code, Some(0));
+    let connections = e["connections"].as_u64().unwrap_or(99);
+    assert!(
+        connections <= 2 + 1,
+        "{connections} connections for 2 host key types and no group exchange"
+    );
+}
+
+#[test]
+fn debian_default_sshd_is_fips_capable_with_group_exchange_sizes() {
+    let (_, rsa, ecdsa, ed25519) = keys("default");
+    let s = sshd("default", "", &[&rsa, &ecdsa, &ed25519]);
+    let (lines, _) = scan(&[
+        "--policy",
+        "fips-140-3,aspera",
+        &format!("127.0.0.1:{}", s.port),
+    ]);
+    let e = &lines[0];
+    assert_eq!(list(e, "kex"), sshd_t(&s.config, "kexalgorithms"));
+    assert_eq!(
+        list(e, "ciphers_client_to_server"),
+        sshd_t(&s.config, "ciphers")
+    );
+    assert_eq!(list(e, "macs_server_to_client"), sshd_t(&s.config, "macs"));
+    for (kind, file) in [("rsa", &rsa), ("ec", &ecdsa), ("ed25519", &ed25519)] {
+        let k = host_key(e, kind);
+        assert_eq!(
+            k["fingerprint_sha256"].as_str(),
+            Some(fingerprint_of(&format!("{file}.pub")).as_str()),
+            "{kind}"
+        );
+        assert_eq!(k["signature_verified"], Value::Bool(true), "{kind}");
+    }
+    let gex: Vec<u64> = e["ssh"]["gex_moduli_bits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert!(
+        !gex.is_empty() && gex.iter().all(|b| *b >= 2048),
+        "OpenSSH hands out 2048 bits or more: {gex:?}"
+    );
+    assert_eq!(verdict(e, "fips-140-3"), "fips-capable");
+    let aspera = e["negotiations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|n| n["policy"] == "aspera")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(
+        aspera["ssh"]["cipher_client_to_server"]["name"], "aes128-ctr",
+        "{aspera}"
+    );
+    assert_eq!(
+        aspera["ssh"]["kex"]["server_first"], "ecdh-sha2-nistp256",
+        "a FIPS client skips curve25519"
+    );
+    let connections = e["connections"].as_u64().unwrap_or(99);
+    assert!(connections <= 3 + gex.len() as u64 + 1 + 4, "{connections}");
+}
+
+#[test]
+fn legacy_sshd_is_not_fips_capable() {
+    let (dir, _, _, _) = keys("legacy");
+    let rsa1024 = keygen(&dir, "rsa1024", &["-t", "rsa", "-b", "1024"]);
+    let dsa = keygen(&dir, "dsa", &["-t", "dsa"]);
+    let s = sshd(
+        "legacy",
+        "KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,ecdh-sha2-nistp256\nCiphers 3des-cbc,aes128-cbc,aes128-ctr\nMACs hmac-sha1,hmac-md5\nHostKeyAlgorithms ssh-rsa,ssh-dss\n",
+        &[&rsa1024, &dsa],
+    );
+    let (lines, code) = scan(&[
+        "--policy",
+        "fips-140-3,fips-140-2,aspera",
+        &format!("127.0.0.1:{}", s.port),
+    ]);
+    let e = &lines[0];
+    assert_eq!(list(e, "kex"), sshd_t(&s.config, "kexalgorithms"));
+    assert_eq!(
+        list(e, "ciphers_client_to_server"),
+        sshd_t(&s.config, "ciphers")
+    );
+    assert_eq!(list(e, "macs_client_to_server"), sshd_t(&s.config, "macs"));
+    let rsa = host_key(e, "rsa");
+    assert_eq!(rsa["bits"], 1024);
+    assert_eq!(
+        rsa["fingerprint_sha256"].as_str(),
+        Some(fingerprint_of(&format!("{rsa1024}.pub")).as_str())
+    );
+    assert_eq!(rsa["signature_verified"], Value::Bool(true));
+    let dsa_key = host_key(e, "dsa");
+    assert_eq!(
+        dsa_key["fingerprint_sha256"].as_str(),
+        Some(fingerprint_of(&format!("{dsa}.pub")).as_str())
+    );
+    assert_eq!(
+        dsa_key["signature_verified"],
+        Value::Bool(false),
+        "aws-lc-rs cannot verify DSA: the report must not claim it"
+    );
+    assert_eq!(verdict(e, "fips-140-3"), "not-fips-capable");
+    assert_eq!(
+        verdict(e, "aspera"),
+        "not-fips-capable",
+        "ssh-rsa (SHA-1) and ssh-dss host keys"
+    );
+    // DSA keys were approved under FIPS 186-4, but ssh-dss signs with SHA-1, disallowed for
+    // signing in both views (SP 800-131A).
+    assert_eq!(verdict(e, "fips-140-2"), "not-fips-capable");
+    let reasons = e["findings"].to_string();
+    assert!(
+        reasons.contains("RSA key of 1024 bits") && reasons.contains("diffie-hellman-group1-sha1"),
+        "{reasons}"
+    );
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn dropbear_lists_and_host_key() {
+    let dir = material().dir.join(format!("dropbear-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let key = dir.join("ed25519").display().to_string();
+    let ok = Command::new("dropbearkey")
+        .args(["-t", "ed25519", "-f", &key])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(ok, "dropbearkey");
+    let public = Command::new("dropbearkey")
+        .args(["-y", "-f", &key])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let line = public
+        .lines()
+        .find(|l| l.starts_with("ssh-ed25519"))
+        .unwrap_or_default()
+        .to_owned();
+    let pubfile = dir.join("ed25519.pub");
+    let _ = std::fs::write(&pubfile, format!("{line}\n"));
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _s = start_on(
+        "dropbear",
+        &["-F", "-E", "-s", "-p", &listen, "-r", &key],
+        port,
+    );
+    let (lines, _) = scan(&[&listen]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "ssh", "{e}");
+    assert!(
+        e["ssh"]["software"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("dropbear")),
+        "{e}"
+    );
+    assert!(
+        list(e, "kex_markers")
+            .iter()
+            .any(|m| m == "kexguess2@matt.ucc.asn.au"),
+        "dropbear's marker is reported as a feature"
+    );
+    assert!(
+        !list(e, "kex").iter().any(|k| k.starts_with("kexguess")),
+        "markers are not algorithms"
+    );
+    let k = host_key(e, "ed25519");
+    assert_eq!(
+        k["fingerprint_sha256"].as_str(),
+        Some(fingerprint_of(&pubfile.display().to_string()).as_str())
+    );
+    assert_eq!(k["signature_verified"], Value::Bool(true));
+}
+
+#[test]
+fn ssh_on_a_non_standard_port_is_detected_from_its_banner() {
+    let (_, _, ecdsa, _) = keys("detect");
+    let s = sshd("detect", "", &[&ecdsa]);
+    // Port is not 22: the TLS probe meets the SSH identification and the scan switches to SSH.
+    let (lines, _) = scan(&[&format!("127.0.0.1:{}", s.port)]);
+    assert_eq!(lines[0]["service"], "ssh");
+    assert_eq!(lines[0]["status"], "ok");
+}
