@@ -4,11 +4,11 @@
 mod support;
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
 
-fn keygen(dir: &PathBuf, name: &str, args: &[&str]) -> String {
+fn keygen(dir: &Path, name: &str, args: &[&str]) -> String {
     let path = dir.join(name);
     if !path.exists() {
         let mut all = vec!["-q", "-N", "", "-f"];
