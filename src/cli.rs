@@ -17,6 +17,9 @@ pub enum Command {
     Version(FormatArg),
     /// Scan TLS endpoints and judge what they negotiate.
     Scan(ScanArgs),
+    /// Audit configurations against policies.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Query cipher-db: every TLS and SSH algorithm and its verdict under each policy.
     #[command(subcommand)]
     Db(DbCommand),
@@ -84,6 +87,34 @@ pub enum FailOn {
     FipsCapable,
     /// Fail when an endpoint is not FIPS-capable.
     NotFipsCapable,
+}
+
+/// `fipsgate audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check an sshd_config: Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms,
+    /// PubkeyAcceptedAlgorithms, CASignatureAlgorithms, HostbasedAcceptedAlgorithms (Match blocks
+    /// each on their own), HostKey files, RequiredRSASize and Protocol, with Include and the
+    /// +, -, ^ list modifiers resolved against the installed OpenSSH's defaults. Exit 0
+    /// compliant, 1 findings, 2 unreadable or invalid file.
+    Sshd {
+        /// The configuration file.
+        #[arg(default_value = "/etc/ssh/sshd_config")]
+        file: String,
+        /// Policies to judge under (name or file; comma-separated or repeated).
+        #[arg(
+            long,
+            value_name = "P",
+            value_delimiter = ',',
+            default_value = "fips-140-3"
+        )]
+        policy: Vec<String>,
+        /// Audit what sshd will really use: the output of `sshd -T -f FILE`.
+        #[arg(long)]
+        effective: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
 }
 
 /// `fipsgate db …`

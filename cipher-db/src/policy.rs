@@ -979,7 +979,7 @@ impl<'a> From<&'a Rule> for RuleSummary<'a> {
 }
 
 /// Glob match with `*` (any run) and `?` (one character), case-insensitive.
-fn glob(pattern: &str, text: &str) -> bool {
+pub fn glob(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
     let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
     let (mut pi, mut ti) = (0, 0);

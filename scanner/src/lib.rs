@@ -1,5 +1,6 @@
 //! TLS and SSH endpoint scanner: sans-IO wire codecs, tokio probes, the observation and report
 //! models, and scan orchestration.
+pub mod audit;
 pub mod observation;
 pub mod probe;
 pub mod report;

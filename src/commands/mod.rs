@@ -1,4 +1,5 @@
 //! One module per command group.
+mod audit;
 mod db;
 mod policy;
 mod scan;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
         Command::Version(f) => version::run(f.format),
         Command::Scan(args) => scan::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
         Command::Db(cmd) => db::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
     }
