@@ -62,6 +62,10 @@ pub struct ScanArgs {
     /// Use ADDR for HOST instead of DNS (repeat for several addresses), like curl's --resolve.
     #[arg(long, value_name = "HOST:ADDR")]
     pub resolve: Vec<String>,
+    /// For SSH endpoints: complete a real handshake with libssh2 offering only what the first
+    /// SSH policy approves (no credentials are sent), proving a FIPS-only client can connect.
+    #[arg(long)]
+    pub confirm: bool,
     /// Endpoints scanned at once.
 
     #[arg(long, value_name = "N", default_value_t = 16)]

@@ -346,3 +346,27 @@ fn ssh_on_a_non_standard_port_is_detected_from_its_banner() {
     assert_eq!(lines[0]["service"], "ssh");
     assert_eq!(lines[0]["status"], "ok");
 }
+
+#[test]
+fn confirm_proves_a_fips_only_client_connects_or_says_why_not() {
+    let (dir, rsa, ecdsa, _) = keys("confirm");
+    let fips = sshd("confirm-fips", "KexAlgorithms ecdh-sha2-nistp256\nCiphers aes128-ctr\nMACs hmac-sha2-256\nHostKeyAlgorithms rsa-sha2-256\n", &[&rsa, &ecdsa]);
+    let (lines, _) = scan(&["--confirm", &format!("127.0.0.1:{}", fips.port)]);
+    let c = &lines[0]["ssh"]["confirm"];
+    assert_eq!(c["ok"], Value::Bool(true), "{c}");
+    assert_eq!(c["policy"], "fips-140-3");
+    assert_eq!(c["negotiated"]["kex"], "ecdh-sha2-nistp256");
+    assert_eq!(c["negotiated"]["host_key"], "rsa-sha2-256");
+    assert_eq!(c["negotiated"]["cipher_client_to_server"], "aes128-ctr");
+    assert_eq!(c["negotiated"]["mac_server_to_client"], "hmac-sha2-256");
+    let dsa = keygen(&dir, "dsa", &["-t", "dsa"]);
+    let legacy = sshd("confirm-legacy", "KexAlgorithms diffie-hellman-group14-sha1,ecdh-sha2-nistp256\nCiphers aes128-ctr\nHostKeyAlgorithms ssh-dss\n", &[&dsa]);
+    let (lines, _) = scan(&["--confirm", &format!("127.0.0.1:{}", legacy.port)]);
+    let c = &lines[0]["ssh"]["confirm"];
+    assert_eq!(
+        c["ok"],
+        Value::Bool(false),
+        "only ssh-dss host keys: a FIPS-only client cannot connect: {c}"
+    );
+    assert!(c["error"].as_str().is_some_and(|e| !e.is_empty()));
+}

@@ -331,6 +331,9 @@ pub struct SshObservation {
     pub host_keys: Vec<SshHostKey>,
     /// Group-exchange modulus sizes the server handed out.
     pub gex_moduli_bits: Vec<u32>,
+    /// The `--confirm` handshake, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<crate::probe::confirm::Confirmation>,
     /// Remarks on how the probe went.
     pub notes: Vec<String>,
 }
@@ -364,6 +367,7 @@ impl SshObservation {
             compression_server_to_client: k.compression_server_to_client.clone(),
             host_keys: Vec::new(),
             gex_moduli_bits: Vec::new(),
+            confirm: None,
             notes: Vec::new(),
         }
     }

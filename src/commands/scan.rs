@@ -50,11 +50,21 @@ pub fn run(args: ScanArgs) -> CommandResult {
             Ok::<_, String>((host.to_owned(), ip))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let confirm = if args.confirm {
+        let p = policies
+            .iter()
+            .find(|p| p.covers(fipsgate_cipher_db::policy::Protocol::Ssh))
+            .cloned();
+        Some(p.ok_or("--confirm needs a policy that judges SSH")?)
+    } else {
+        None
+    };
     let cfg = ScanConfig {
         starttls,
         resolve,
 
         probe: ProbeConfig {
+            confirm,
             delay: Duration::from_millis(args.delay.min(60_000)),
             timeout: Duration::from_secs_f64(args.timeout),
             sni: args.sni.clone(),

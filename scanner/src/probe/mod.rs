@@ -1,5 +1,6 @@
 //! Async probes on tokio. Every network wait has a deadline; every failure is a typed error.
 pub mod certs;
+pub mod confirm;
 pub mod ssh;
 pub mod starttls;
 pub mod tls;
@@ -101,6 +102,9 @@ pub struct ProbeConfig {
     pub starttls: Option<starttls::Starttls>,
     /// Pause between two connections to the same endpoint (servers that limit connection rates).
     pub delay: Duration,
+    /// Confirm SSH endpoints with a real libssh2 handshake offering only what this policy
+    /// approves.
+    pub confirm: Option<fipsgate_cipher_db::policy::Policy>,
 }
 
 impl Default for ProbeConfig {
@@ -111,6 +115,7 @@ impl Default for ProbeConfig {
             max_handshake_message: 256 * 1024,
             starttls: None,
             delay: Duration::ZERO,
+            confirm: None,
         }
     }
 }

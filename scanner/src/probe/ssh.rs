@@ -423,6 +423,10 @@ pub async fn probe(
             }
         }
     }
+    if let Some(policy) = cfg.confirm.clone() {
+        connections += 1;
+        obs.confirm = Some(super::confirm::confirm(addr, cfg.timeout, policy).await);
+    }
     Ok((obs, connections))
 }
 

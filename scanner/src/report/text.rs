@@ -156,6 +156,28 @@ fn render_ssh(out: &mut String, s: &SshObservation) {
             k.algorithm, k.key_type, k.bits, k.fingerprint_sha256
         );
     }
+    if let Some(c) = &s.confirm {
+        if c.ok {
+            let used: Vec<String> = c
+                .negotiated
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  confirmed: a client offering only what {} approves connected ({})",
+                c.policy,
+                used.join(", ")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  NOT confirmed: a client offering only what {} approves failed: {}",
+                c.policy,
+                c.error.as_deref().unwrap_or("unknown error")
+            );
+        }
+    }
     if !s.gex_moduli_bits.is_empty() {
         let sizes: Vec<String> = s.gex_moduli_bits.iter().map(u32::to_string).collect();
         let _ = writeln!(out, "  group-exchange moduli: {} bits", sizes.join(", "));
