@@ -150,21 +150,13 @@ pub struct DhInfo {
     pub named_group: Option<String>,
 }
 
-/// Protocol features (null: not tested or not applicable).
+/// Protocol features (null: not tested or not applicable): the ones policies judge, and more.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Features {
-    /// Extended master secret negotiated (TLS 1.0-1.2).
-    pub extended_master_secret: Option<bool>,
-    /// renegotiation_info answered (RFC 5746).
-    pub secure_renegotiation: Option<bool>,
-    /// A downgraded hello carrying TLS_FALLBACK_SCSV is refused (RFC 7507).
-    pub fallback_scsv: Option<bool>,
-    /// encrypt_then_mac answered for a CBC suite (RFC 7366).
-    pub encrypt_then_mac: Option<bool>,
-    /// The server agreed to staple OCSP (status_request answered).
-    pub ocsp_stapling: Option<bool>,
-    /// A compression method other than null was accepted.
-    pub compression: Option<bool>,
+    /// Extended master secret, secure renegotiation, fallback SCSV, encrypt-then-MAC, OCSP
+    /// stapling, compression, early data.
+    #[serde(flatten)]
+    pub judged: OfferFeatures,
     /// The server offers RFC 5077 session tickets.
     pub session_ticket: Option<bool>,
     /// A TLS 1.3 hello without a usable key share gets a HelloRetryRequest.
@@ -263,15 +255,7 @@ impl TlsObservation {
                     named_group: d.named_group.clone(),
                 })
                 .collect(),
-            features: OfferFeatures {
-                extended_master_secret: self.features.extended_master_secret,
-                secure_renegotiation: self.features.secure_renegotiation,
-                fallback_scsv: self.features.fallback_scsv,
-                encrypt_then_mac: self.features.encrypt_then_mac,
-                ocsp_stapling: self.features.ocsp_stapling,
-                compression: self.features.compression,
-                early_data: None,
-            },
+            features: self.features.judged.clone(),
         }
     }
 }

@@ -246,6 +246,22 @@ fn first_or_none(list: &[String]) -> Vec<String> {
         .map_or_else(|| vec!["none".to_owned()], |f| vec![f])
 }
 
+/// Our KEXINIT: one kex method, the given host key algorithms, and the server's own first
+/// cipher and MAC, so that negotiation cannot fail on lists the probe does not care about.
+fn client_kexinit(server: &KexInit, kex: &str, host_key: Vec<String>) -> KexInit {
+    KexInit {
+        kex: vec![kex.to_owned()],
+        host_key,
+        ciphers_client_to_server: first_or_none(&server.ciphers_client_to_server),
+        ciphers_server_to_client: first_or_none(&server.ciphers_server_to_client),
+        macs_client_to_server: first_or_none(&server.macs_client_to_server),
+        macs_server_to_client: first_or_none(&server.macs_server_to_client),
+        compression_client_to_server: vec!["none".into()],
+        compression_server_to_client: vec!["none".into()],
+        ..Default::default()
+    }
+}
+
 /// Completes a key exchange for one host key algorithm on an open session.
 async fn fetch_host_key(
     session: &mut Session,
@@ -254,17 +270,7 @@ async fn fetch_host_key(
     host_alg: &str,
 ) -> Result<SshHostKey, ProbeError> {
     let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
-    let ours = KexInit {
-        kex: vec![kex.to_owned()],
-        host_key: vec![host_alg.to_owned()],
-        ciphers_client_to_server: first_or_none(&server.ciphers_client_to_server),
-        ciphers_server_to_client: first_or_none(&server.ciphers_server_to_client),
-        macs_client_to_server: first_or_none(&server.macs_client_to_server),
-        macs_server_to_client: first_or_none(&server.macs_server_to_client),
-        compression_client_to_server: vec!["none".into()],
-        compression_server_to_client: vec!["none".into()],
-        ..Default::default()
-    };
+    let ours = client_kexinit(&server, kex, vec![host_alg.to_owned()]);
     let mut cookie = [0u8; 16];
     aws_lc_rs::rand::fill(&mut cookie)
         .map_err(|_| ProbeError::new(ErrorKind::Io, "no randomness for the KEXINIT cookie"))?;
@@ -331,17 +337,7 @@ async fn gex_size(
 ) -> Result<u32, ProbeError> {
     let mut session = Session::open(addr, cfg).await?;
     let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
-    let ours = KexInit {
-        kex: vec![kex.to_owned()],
-        host_key: server.host_key.clone(),
-        ciphers_client_to_server: first_or_none(&server.ciphers_client_to_server),
-        ciphers_server_to_client: first_or_none(&server.ciphers_server_to_client),
-        macs_client_to_server: first_or_none(&server.macs_client_to_server),
-        macs_server_to_client: first_or_none(&server.macs_server_to_client),
-        compression_client_to_server: vec!["none".into()],
-        compression_server_to_client: vec!["none".into()],
-        ..Default::default()
-    };
+    let ours = client_kexinit(&server, kex, server.host_key.clone());
     session.send_payload(&ours.encode([0x5A; 16])).await?;
     session
         .send_payload(&ssh::gex_request(preferred.min(1024), preferred, 8192))

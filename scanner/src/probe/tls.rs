@@ -445,7 +445,7 @@ impl TlsProbe {
             let pref = if i == 0 {
                 let (pref, answer) = self.server_preference(*version, &found, &features).await?;
                 if let Some(h) = answer {
-                    self.obs.features.compression = Some(h.compression != 0);
+                    self.obs.features.judged.compression = Some(h.compression != 0);
                     self.obs.features.alpn = h
                         .alpn()
                         .ok()
@@ -666,10 +666,10 @@ impl TlsProbe {
 
     fn features_from_hello(&mut self, h: &ServerHello) {
         let f = &mut self.obs.features;
-        f.extended_master_secret = Some(h.has_extension(ext::EXTENDED_MASTER_SECRET));
-        f.secure_renegotiation = Some(h.has_extension(ext::RENEGOTIATION_INFO));
+        f.judged.extended_master_secret = Some(h.has_extension(ext::EXTENDED_MASTER_SECRET));
+        f.judged.secure_renegotiation = Some(h.has_extension(ext::RENEGOTIATION_INFO));
         f.session_ticket = Some(h.has_extension(ext::SESSION_TICKET));
-        f.ocsp_stapling = Some(h.has_extension(ext::STATUS_REQUEST));
+        f.judged.ocsp_stapling = Some(h.has_extension(ext::STATUS_REQUEST));
     }
 
     fn encrypt_then_mac(&mut self, picks: &[(ServerHello, Flight)]) {
@@ -677,7 +677,8 @@ impl TlsProbe {
             .iter()
             .find(|(h, _)| tls::suite_by_code(h.cipher_suite).is_some_and(|s| s.mode == "CBC"));
         if let Some((h, _)) = cbc {
-            self.obs.features.encrypt_then_mac = Some(h.has_extension(ext::ENCRYPT_THEN_MAC));
+            self.obs.features.judged.encrypt_then_mac =
+                Some(h.has_extension(ext::ENCRYPT_THEN_MAC));
         }
     }
 
@@ -841,7 +842,7 @@ impl TlsProbe {
             fallback_scsv: true,
             ..Default::default()
         };
-        self.obs.features.fallback_scsv =
+        self.obs.features.judged.fallback_scsv =
             match self.exchange(&self.hello(*version, &suites, &opt)).await? {
                 Answer::Alert(a) if a.description == Alert::INAPPROPRIATE_FALLBACK => Some(true),
                 Answer::Hello(..) => Some(false),
@@ -883,8 +884,8 @@ impl TlsProbe {
             match certs::fetch_tls13(self.addr, &self.cfg, family).await {
                 Ok(got) => {
                     self.add_chain(TlsVersion::Tls13, &got.chain);
-                    if self.obs.features.ocsp_stapling.is_none() {
-                        self.obs.features.ocsp_stapling = got.ocsp_stapled;
+                    if self.obs.features.judged.ocsp_stapling.is_none() {
+                        self.obs.features.judged.ocsp_stapling = got.ocsp_stapled;
                     }
                 }
                 Err(e) if e.kind == ErrorKind::TlsAlert => {}

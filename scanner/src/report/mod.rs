@@ -5,7 +5,7 @@ use crate::probe::ProbeError;
 use fipsgate_cipher_db::assess::Finding;
 use fipsgate_cipher_db::negotiate::{self, SshNegotiation, TlsNegotiation};
 use fipsgate_cipher_db::policy::Policy;
-use fipsgate_cipher_db::EndpointVerdict;
+use fipsgate_cipher_db::{EndpointVerdict, Kind};
 use serde::{Deserialize, Serialize};
 
 pub mod text;
@@ -93,6 +93,31 @@ pub struct EndpointReport {
 }
 
 impl EndpointReport {
+    /// A report with no observations or judgements yet.
+    fn base(
+        target: Target,
+        service: &str,
+        status: Status,
+        connections: u32,
+        duration_ms: u64,
+    ) -> Self {
+        Self {
+            kind: "endpoint",
+            schema_version: SCHEMA_VERSION,
+            target,
+            service: service.to_owned(),
+            status,
+            error: None,
+            tls: None,
+            ssh: None,
+            verdicts: Vec::new(),
+            findings: Vec::new(),
+            negotiations: Vec::new(),
+            connections,
+            duration_ms,
+        }
+    }
+
     /// A report for an endpoint that could not be scanned.
     pub fn failed(
         target: Target,
@@ -102,19 +127,8 @@ impl EndpointReport {
         duration_ms: u64,
     ) -> Self {
         Self {
-            kind: "endpoint",
-            schema_version: SCHEMA_VERSION,
-            target,
-            service: service.to_owned(),
-            status: Status::Error,
             error: Some(error),
-            tls: None,
-            ssh: None,
-            verdicts: Vec::new(),
-            findings: Vec::new(),
-            negotiations: Vec::new(),
-            connections,
-            duration_ms,
+            ..Self::base(target, service, Status::Error, connections, duration_ms)
         }
     }
 
@@ -128,22 +142,20 @@ impl EndpointReport {
         duration_ms: u64,
     ) -> Self {
         let offer = obs.to_offer();
-        let mut verdicts = Vec::new();
-        let mut findings = Vec::new();
-        let mut negotiations = Vec::new();
+        let mut r = Self::base(target, service, Status::Ok, connections, duration_ms);
         for p in policies {
             if let Some(a) = p.assess_tls(&offer) {
-                verdicts.push(PolicyVerdict {
+                r.verdicts.push(PolicyVerdict {
                     policy: p.name.clone(),
                     verdict: a.verdict,
                 });
-                findings.extend(a.findings);
+                r.findings.extend(a.findings);
                 if let Some(profile) = p
                     .profile
                     .as_ref()
                     .filter(|pr| pr.list(fipsgate_cipher_db::Kind::TlsSuite).is_some())
                 {
-                    negotiations.push(Negotiation {
+                    r.negotiations.push(Negotiation {
                         policy: p.name.clone(),
                         tls: Some(negotiate::tls(profile, &offer)),
                         ssh: None,
@@ -151,21 +163,8 @@ impl EndpointReport {
                 }
             }
         }
-        Self {
-            kind: "endpoint",
-            schema_version: SCHEMA_VERSION,
-            target,
-            service: service.to_owned(),
-            status: Status::Ok,
-            error: None,
-            tls: Some(obs),
-            ssh: None,
-            verdicts,
-            findings,
-            negotiations,
-            connections,
-            duration_ms,
-        }
+        r.tls = Some(obs);
+        r
     }
 
     /// A report judging an SSH observation under each policy.
@@ -177,27 +176,25 @@ impl EndpointReport {
         duration_ms: u64,
     ) -> Self {
         let offer = obs.to_offer();
-        let mut verdicts = Vec::new();
-        let mut findings = Vec::new();
-        let mut negotiations = Vec::new();
+        let mut r = Self::base(target, "ssh", Status::Ok, connections, duration_ms);
+        let lists = [
+            Kind::SshKex,
+            Kind::SshCipher,
+            Kind::SshMac,
+            Kind::SshHostkey,
+        ];
         for p in policies {
             if let Some(a) = p.assess_ssh(&offer) {
-                verdicts.push(PolicyVerdict {
+                r.verdicts.push(PolicyVerdict {
                     policy: p.name.clone(),
                     verdict: a.verdict,
                 });
-                findings.extend(a.findings);
-                let lists = [
-                    fipsgate_cipher_db::Kind::SshKex,
-                    fipsgate_cipher_db::Kind::SshCipher,
-                    fipsgate_cipher_db::Kind::SshMac,
-                    fipsgate_cipher_db::Kind::SshHostkey,
-                ];
+                r.findings.extend(a.findings);
                 if p.profile
                     .as_ref()
                     .is_some_and(|pr| lists.iter().any(|k| pr.list(*k).is_some()))
                 {
-                    negotiations.push(Negotiation {
+                    r.negotiations.push(Negotiation {
                         policy: p.name.clone(),
                         tls: None,
                         ssh: negotiate::ssh(p, &offer),
@@ -205,20 +202,7 @@ impl EndpointReport {
                 }
             }
         }
-        Self {
-            kind: "endpoint",
-            schema_version: SCHEMA_VERSION,
-            target,
-            service: "ssh".to_owned(),
-            status: Status::Ok,
-            error: None,
-            tls: None,
-            ssh: Some(obs),
-            verdicts,
-            findings,
-            negotiations,
-            connections,
-            duration_ms,
-        }
+        r.ssh = Some(obs);
+        r
     }
 }

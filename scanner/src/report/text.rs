@@ -268,12 +268,12 @@ fn render_tls(out: &mut String, tls: &TlsObservation, policies: &[Policy]) {
     let _ = writeln!(
         out,
         "  features: extended master secret {}, secure renegotiation {}, fallback SCSV {}, encrypt-then-MAC {}, OCSP stapling {}, compression {}, session tickets {}, HelloRetryRequest {}, ALPN {}",
-        yes_no(f.extended_master_secret),
-        yes_no(f.secure_renegotiation),
-        yes_no(f.fallback_scsv),
-        yes_no(f.encrypt_then_mac),
-        yes_no(f.ocsp_stapling),
-        yes_no(f.compression),
+        yes_no(f.judged.extended_master_secret),
+        yes_no(f.judged.secure_renegotiation),
+        yes_no(f.judged.fallback_scsv),
+        yes_no(f.judged.encrypt_then_mac),
+        yes_no(f.judged.ocsp_stapling),
+        yes_no(f.judged.compression),
         yes_no(f.session_ticket),
         yes_no(f.hello_retry_request),
         f.alpn.as_deref().unwrap_or("none")
