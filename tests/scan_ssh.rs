@@ -370,3 +370,133 @@ fn confirm_proves_a_fips_only_client_connects_or_says_why_not() {
     );
     assert!(c["error"].as_str().is_some_and(|e| !e.is_empty()));
 }
+
+#[test]
+fn host_certificates_are_read_and_proven() {
+    let (dir, _, _, ed25519) = keys("certificate");
+    let ca = keygen(&dir, "ca", &["-t", "ed25519"]);
+    let signed = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-s",
+            &ca,
+            "-h",
+            "-I",
+            "fipsgate-host",
+            "-n",
+            "localhost,127.0.0.1",
+            "-V",
+            "+52w",
+            &format!("{ed25519}.pub"),
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(signed, "ssh-keygen -s");
+    let s = sshd(
+        "certificate",
+        &format!("HostCertificate {ed25519}-cert.pub\n"),
+        &[&ed25519],
+    );
+    let (lines, _) = scan(&[&format!("127.0.0.1:{}", s.port)]);
+    let keys = lines[0]["ssh"]["host_keys"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let cert = keys
+        .iter()
+        .find(|k| k["algorithm"] == "ssh-ed25519-cert-v01@openssh.com")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(cert["signature_verified"], Value::Bool(true), "{cert}");
+    assert_eq!(
+        cert["fingerprint_sha256"].as_str(),
+        Some(fingerprint_of(&format!("{ed25519}.pub")).as_str()),
+        "a certificate is fingerprinted by its key"
+    );
+    let c = &cert["certificate"];
+    assert_eq!(c["key_id"], "fipsgate-host");
+    assert_eq!(c["cert_type"], "host");
+    assert_eq!(
+        c["principals"],
+        serde_json::json!(["localhost", "127.0.0.1"])
+    );
+    assert_eq!(
+        c["ca_fingerprint_sha256"].as_str(),
+        Some(fingerprint_of(&format!("{ca}.pub")).as_str())
+    );
+}
+
+/// A loopback server that answers every connection with `behave`.
+fn hostile(behave: fn(&mut std::net::TcpStream)) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || behave(&mut stream));
+        }
+    });
+    port
+}
+
+#[test]
+fn hostile_ssh_servers_end_in_typed_errors_and_the_scan_goes_on() {
+    use std::io::Write;
+    let huge_length = hostile(|s| {
+        let _ = s.write_all(b"SSH-2.0-hostile\r\n\x80\x00\x00\x00\x05");
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    });
+    let huge_names = hostile(|s| {
+        let _ = s.write_all(b"SSH-2.0-hostile\r\n");
+        let mut packet = vec![0u8; 10_000_016];
+        packet[..4].copy_from_slice(&10_000_012u32.to_be_bytes());
+        packet[4] = 4;
+        packet[5] = 20;
+        let _ = s.write_all(&packet);
+    });
+    let closes = hostile(|s| {
+        let _ = s.write_all(b"SSH-2.0-hostile\r\n");
+    });
+    let long_line = hostile(|s| {
+        let mut line = b"SSH-2.0-".to_vec();
+        line.extend(std::iter::repeat_n(b'a', 1 << 20));
+        let _ = s.write_all(&line);
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    });
+    let (_, _, ecdsa, _) = keys("hostile");
+    let good = sshd("hostile-good", "", &[&ecdsa]);
+    let targets: Vec<String> = [huge_length, huge_names, closes, long_line, good.port]
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    let started = std::time::Instant::now();
+    let args: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let (lines, code) = scan(&args);
+
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|e| e["error"]["kind"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "malformed",
+            "malformed",
+            "connection_reset",
+            "not_tls",
+            "none"
+        ],
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().take(4).all(|e| e["service"] == "ssh"),
+        "all four were recognised as SSH from their banner"
+    );
+    assert_eq!(lines[4]["status"], "ok");
+    assert_eq!(code, Some(3));
+}

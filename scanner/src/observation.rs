@@ -276,6 +276,30 @@ pub struct SshHostKey {
     pub fingerprint_sha256: String,
     /// Whether the server's signature over the exchange hash verified with this key.
     pub signature_verified: bool,
+    /// For `*-cert-v01@openssh.com` algorithms: the certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<SshCertificate>,
+}
+
+/// An OpenSSH host certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshCertificate {
+    /// Key ID.
+    pub key_id: String,
+    /// Serial number.
+    pub serial: u64,
+    /// `host` or `user`.
+    pub cert_type: String,
+    /// Valid principals.
+    pub principals: Vec<String>,
+    /// Valid from, RFC 3339.
+    pub valid_after: String,
+    /// Valid until, RFC 3339, or `forever`.
+    pub valid_before: String,
+    /// Key type of the signing CA.
+    pub ca_key_type: String,
+    /// Fingerprint of the signing CA's key, `SHA256:…`.
+    pub ca_fingerprint_sha256: String,
 }
 
 /// Everything an SSH probe saw. Lists keep the server's order.

@@ -119,7 +119,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// RFC 3339 UTC time of a Unix timestamp (proleptic Gregorian, days-from-civil inverse).
-fn rfc3339(ts: i64) -> String {
+pub(crate) fn rfc3339(ts: i64) -> String {
     let days = ts.div_euclid(86_400);
     let secs = ts.rem_euclid(86_400);
     let z = days + 719_468;

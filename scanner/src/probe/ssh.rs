@@ -2,7 +2,7 @@
 //! (the exchange-hash signature is verified, so the report proves the server holds the key), and
 //! the group-exchange moduli the server hands out.
 use super::{Conn, ErrorKind, ProbeConfig, ProbeError};
-use crate::observation::{SshHostKey, SshObservation};
+use crate::observation::{SshCertificate, SshHostKey, SshObservation};
 use crate::wire::ssh::{self, BannerLine, HostKey, KexInit, KexReply};
 use crate::wire::WireError;
 use aws_lc_rs::{agreement, digest, signature};
@@ -168,18 +168,21 @@ fn agreement_of(kex: &str) -> &'static agreement::Algorithm {
     }
 }
 
-/// Host key algorithms grouped by the key they need: one key exchange per group.
+/// Host key algorithms grouped by the key they need: one key exchange per group. RSA
+/// signature variants share a key (the best one offered is used); each certificate type is a
+/// group of its own.
 fn host_key_groups(algorithms: &[String]) -> Vec<String> {
     let mut chosen: Vec<String> = Vec::new();
-    let family = |a: &str| -> String {
-        match a {
-            "rsa-sha2-512" | "rsa-sha2-256" | "ssh-rsa" => "rsa".into(),
-            other => other.to_owned(),
-        }
-    };
-    for preferred in ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] {
-        if algorithms.iter().any(|a| a == preferred) && !chosen.iter().any(|c| family(c) == "rsa") {
-            chosen.push(preferred.to_owned());
+    for variants in [
+        ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+        [
+            "rsa-sha2-512-cert-v01@openssh.com",
+            "rsa-sha2-256-cert-v01@openssh.com",
+            "ssh-rsa-cert-v01@openssh.com",
+        ],
+    ] {
+        if let Some(best) = variants.iter().find(|v| algorithms.iter().any(|a| a == *v)) {
+            chosen.push((*best).to_owned());
         }
     }
     for a in algorithms {
@@ -191,7 +194,15 @@ fn host_key_groups(algorithms: &[String]) -> Vec<String> {
                 | "ssh-ed25519"
                 | "ssh-dss"
         );
-        if plain && !chosen.contains(a) {
+        let cert = matches!(
+            a.as_str(),
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com"
+                | "ecdsa-sha2-nistp384-cert-v01@openssh.com"
+                | "ecdsa-sha2-nistp521-cert-v01@openssh.com"
+                | "ssh-ed25519-cert-v01@openssh.com"
+                | "ssh-dss-cert-v01@openssh.com"
+        );
+        if (plain || cert) && !chosen.contains(a) {
             chosen.push(a.clone());
         }
     }
@@ -307,9 +318,37 @@ async fn fetch_host_key(
     ssh::put_string(&mut exchange, &reply.server_public);
     ssh::put_mpint(&mut exchange, &shared);
     let h = digest::digest(hash, &exchange);
-    let key = HostKey::parse(&reply.host_key).map_err(malformed)?;
+    let (key, cert) = HostKey::parse_with_certificate(&reply.host_key).map_err(malformed)?;
     let verified = verify(&key, &reply.signature, h.as_ref()).map_err(malformed)?;
-    let fp = digest::digest(&digest::SHA256, &reply.host_key);
+    let fp = digest::digest(&digest::SHA256, &key.blob());
+    let certificate = cert.map(|c| {
+        let time = |t: u64| {
+            if t == u64::MAX {
+                "forever".to_owned()
+            } else {
+                super::certs::rfc3339(i64::try_from(t).unwrap_or(i64::MAX))
+            }
+        };
+        let ca = HostKey::parse(&c.ca_key)
+            .map(|k| k.key_type())
+            .unwrap_or_else(|_| "unknown".to_owned());
+        SshCertificate {
+            key_id: c.key_id,
+            serial: c.serial,
+            cert_type: if c.cert_type == 2 {
+                "host".to_owned()
+            } else {
+                "user".to_owned()
+            },
+            principals: c.principals,
+            valid_after: time(c.valid_after),
+            valid_before: time(c.valid_before),
+            ca_key_type: ca,
+            ca_fingerprint_sha256: ssh::fingerprint_text(
+                digest::digest(&digest::SHA256, &c.ca_key).as_ref(),
+            ),
+        }
+    });
     Ok(SshHostKey {
         algorithm: host_alg.to_owned(),
         key_type: key.key_type(),
@@ -325,6 +364,7 @@ async fn fetch_host_key(
         },
         fingerprint_sha256: ssh::fingerprint_text(fp.as_ref()),
         signature_verified: verified,
+        certificate,
     })
 }
 
@@ -445,7 +485,12 @@ mod tests {
         .collect();
         assert_eq!(
             host_key_groups(&algs),
-            ["rsa-sha2-512", "ecdsa-sha2-nistp256", "ssh-ed25519"]
+            [
+                "rsa-sha2-512",
+                "ecdsa-sha2-nistp256",
+                "ssh-ed25519",
+                "ecdsa-sha2-nistp256-cert-v01@openssh.com"
+            ]
         );
         assert_eq!(host_key_groups(&["ssh-rsa".to_owned()]), ["ssh-rsa"]);
     }

@@ -156,6 +156,22 @@ fn render_ssh(out: &mut String, s: &SshObservation) {
             k.algorithm, k.key_type, k.bits, k.fingerprint_sha256
         );
     }
+    for k in &s.host_keys {
+        if let Some(c) = &k.certificate {
+            let _ = writeln!(
+                out,
+                "    {} certificate {:?} serial {} for {} valid {} .. {}, signed by CA {} {}",
+                c.cert_type,
+                c.key_id,
+                c.serial,
+                c.principals.join(","),
+                c.valid_after,
+                c.valid_before,
+                c.ca_key_type,
+                c.ca_fingerprint_sha256
+            );
+        }
+    }
     if let Some(c) = &s.confirm {
         if c.ok {
             let used: Vec<String> = c

@@ -367,21 +367,61 @@ pub enum HostKey {
     },
     /// ssh-ed25519.
     Ed25519(Vec<u8>),
-    /// ssh-dss: p is enough for the size.
+    /// ssh-dss: p, q, g, y.
     Dsa {
-        /// p.
+        /// p (its size is the key size).
         p: Vec<u8>,
+        /// q, g, y.
+        qgy: [Vec<u8>; 3],
     },
     /// A type the scanner does not decode (certificates, sk-, x509v3-).
     Other(String),
 }
 
+/// An OpenSSH certificate (PROTOCOL.certkeys) presented as a host key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// Serial number.
+    pub serial: u64,
+    /// 1 user, 2 host.
+    pub cert_type: u32,
+    /// Key ID.
+    pub key_id: String,
+    /// Valid principals (host names).
+    pub principals: Vec<String>,
+    /// Valid after, Unix time.
+    pub valid_after: u64,
+    /// Valid before, Unix time (u64::MAX: forever).
+    pub valid_before: u64,
+    /// The signing CA's public key blob.
+    pub ca_key: Vec<u8>,
+}
+
+fn get_u64(r: &mut Reader<'_>, what: &'static str) -> Result<u64, WireError> {
+    let b = r.take(8, what)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    Ok(u64::from_be_bytes(a))
+}
+
 impl HostKey {
     /// Parses a public key blob.
     pub fn parse(blob: &[u8]) -> Result<Self, WireError> {
+        Self::parse_with_certificate(blob).map(|(k, _)| k)
+    }
+
+    /// Parses a public key or certificate blob: the key, and the certificate if it is one.
+    pub fn parse_with_certificate(blob: &[u8]) -> Result<(Self, Option<Certificate>), WireError> {
         let mut r = Reader::new(blob);
         let kind = String::from_utf8_lossy(get_string(&mut r, "host key type")?).into_owned();
-        Ok(match kind.as_str() {
+        let (base, cert) = match kind.strip_suffix("-cert-v01@openssh.com") {
+            Some(base) => {
+                get_string(&mut r, "certificate nonce")?;
+                (base.to_owned(), true)
+            }
+            None => (kind.clone(), false),
+        };
+        let key = match base.as_str() {
             "ssh-rsa" => {
                 let e = get_string(&mut r, "rsa e")?.to_vec();
                 let n = get_string(&mut r, "rsa n")?.to_vec();
@@ -394,11 +434,78 @@ impl HostKey {
                 Self::Ecdsa { curve, point }
             }
             "ssh-ed25519" => Self::Ed25519(get_string(&mut r, "ed25519 key")?.to_vec()),
-            "ssh-dss" => Self::Dsa {
-                p: get_string(&mut r, "dsa p")?.to_vec(),
-            },
-            other => Self::Other(other.to_owned()),
-        })
+            "ssh-dss" => {
+                let p = get_string(&mut r, "dsa p")?.to_vec();
+                let q = get_string(&mut r, "dsa q")?.to_vec();
+                let g = get_string(&mut r, "dsa g")?.to_vec();
+                let y = get_string(&mut r, "dsa y")?.to_vec();
+                Self::Dsa { p, qgy: [q, g, y] }
+            }
+            other => return Ok((Self::Other(other.to_owned()), None)),
+        };
+        if !cert {
+            return Ok((key, None));
+        }
+        let serial = get_u64(&mut r, "certificate serial")?;
+        let t = r.take(4, "certificate type")?;
+        let cert_type = u32::from_be_bytes([t[0], t[1], t[2], t[3]]);
+        let key_id =
+            String::from_utf8_lossy(get_string(&mut r, "certificate key id")?).into_owned();
+        let mut names = Reader::new(get_string(&mut r, "certificate principals")?);
+        let mut principals = Vec::new();
+        while !names.is_empty() {
+            principals
+                .push(String::from_utf8_lossy(get_string(&mut names, "principal")?).into_owned());
+        }
+        let valid_after = get_u64(&mut r, "certificate valid after")?;
+        let valid_before = get_u64(&mut r, "certificate valid before")?;
+        get_string(&mut r, "certificate critical options")?;
+        get_string(&mut r, "certificate extensions")?;
+        get_string(&mut r, "certificate reserved")?;
+        let ca_key = get_string(&mut r, "certificate signature key")?.to_vec();
+        get_string(&mut r, "certificate signature")?;
+        Ok((
+            key,
+            Some(Certificate {
+                serial,
+                cert_type,
+                key_id,
+                principals,
+                valid_after,
+                valid_before,
+                ca_key,
+            }),
+        ))
+    }
+
+    /// The plain public key blob (OpenSSH fingerprints a certificate by its key).
+    pub fn blob(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Self::Rsa { e, n } => {
+                put_string(&mut out, b"ssh-rsa");
+                put_string(&mut out, e);
+                put_string(&mut out, n);
+            }
+            Self::Ecdsa { curve, point } => {
+                put_string(&mut out, format!("ecdsa-sha2-{curve}").as_bytes());
+                put_string(&mut out, curve.as_bytes());
+                put_string(&mut out, point);
+            }
+            Self::Ed25519(pk) => {
+                put_string(&mut out, b"ssh-ed25519");
+                put_string(&mut out, pk);
+            }
+            Self::Dsa { p, qgy } => {
+                put_string(&mut out, b"ssh-dss");
+                put_string(&mut out, p);
+                for v in qgy {
+                    put_string(&mut out, v);
+                }
+            }
+            Self::Other(name) => put_string(&mut out, name.as_bytes()),
+        }
+        out
     }
 
     /// `rsa`, `ec`, `ed25519`, `dsa`, or the blob's type name.
@@ -416,7 +523,7 @@ impl HostKey {
     pub fn bits(&self) -> u32 {
         match self {
             Self::Rsa { n, .. } => unsigned_bits(n),
-            Self::Dsa { p } => unsigned_bits(p),
+            Self::Dsa { p, .. } => unsigned_bits(p),
             Self::Ecdsa { curve, .. } => match curve.as_str() {
                 "nistp256" => 256,
                 "nistp384" => 384,
