@@ -7,6 +7,8 @@
 # `apt-get install ssh-audit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 command -v ssh-audit >/dev/null || { echo "bench/ssh.sh: apt-get install ssh-audit" >&2; exit 2; }
 cargo build --release --quiet
 FIPSGATE=$PWD/target/release/fipsgate
@@ -20,8 +22,6 @@ TOOLS=(fipsgate ssh-audit-debian)
 if pip install -q --target "$WORK/pypi" ssh-audit >/dev/null 2>&1; then TOOLS+=(ssh-audit-pypi); fi
 PYPI_VERSION=$(ls "$WORK/pypi" 2>/dev/null | sed -n 's/^ssh_audit-\(.*\)\.dist-info$/\1/p')
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 did not open" >&2; exit 1; }
 
 for t in rsa ecdsa ed25519; do ssh-keygen -q -N "" -t "$t" -f "$WORK/host_$t"; done
 declare -A EXTRA=(
@@ -127,13 +127,5 @@ size probes (1024, 2048, 4096, 8192 bits). "Ground truth" compares kex, cipher a
 $table
 EOF
 )
-python3 - "$section" <<'PY'
-import sys, pathlib, re
-p = pathlib.Path("docs/benchmarks.md")
-text = p.read_text() if p.exists() else "# Benchmarks\n"
-section = sys.argv[1].rstrip() + "\n"
-pattern = re.compile(r"## SSH \(bench/ssh.sh\)\n.*?(?=\n## |\Z)", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-p.write_text(text)
-PY
+write_section "## SSH (bench/ssh.sh)" "$section"
 echo "$section"

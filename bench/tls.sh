@@ -7,6 +7,8 @@
 # Usage: bench/tls.sh   (needs: ./dev deps, plus sslscan nmap testssl.sh from apt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 for tool in sslscan nmap testssl openssl python3; do
   command -v "$tool" >/dev/null || { echo "bench/tls.sh: $tool is missing (apt-get install sslscan nmap testssl.sh)" >&2; exit 2; }
 done
@@ -19,8 +21,6 @@ trap cleanup EXIT
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/k.pem" -out "$WORK/c.pem" -days 2 -subj /CN=bench 2>/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 did not open" >&2; exit 1; }
 
 # name | s_server arguments | TLS 1.2 cipher string | TLS 1.3 suites ("" = none)
 A_12="ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
@@ -148,13 +148,5 @@ CPU s is user + system time of the tool and its children.
 $table
 EOF
 )
-python3 - "$section" <<'PY'
-import sys, pathlib, re
-p = pathlib.Path("docs/benchmarks.md")
-text = p.read_text() if p.exists() else "# Benchmarks\n\nMeasured side by side in one run; regenerate with the scripts in bench/.\n"
-section = sys.argv[1].rstrip() + "\n"
-pattern = re.compile(r"## TLS enumeration \(bench/tls.sh\)\n.*?(?=\n## |\Z)", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-p.write_text(text)
-PY
+write_section "## TLS enumeration (bench/tls.sh)" "$section"
 echo "$section"

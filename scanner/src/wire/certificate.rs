@@ -6,7 +6,20 @@ pub const MAX_CHAIN: usize = 32;
 
 /// Parses a TLS 1.0-1.2 Certificate body: DER certificates, leaf first.
 pub fn parse_tls12(body: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
+    parse(body, false)
+}
+
+/// Parses a TLS 1.3 Certificate body: DER certificates, leaf first (entry extensions skipped).
+pub fn parse_tls13(body: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
+    parse(body, true)
+}
+
+/// TLS 1.3 adds a request context before the list and extensions after each certificate.
+fn parse(body: &[u8], tls13: bool) -> Result<Vec<Vec<u8>>, WireError> {
     let mut r = Reader::new(body);
+    if tls13 {
+        r.vec_u8("certificate_request_context")?;
+    }
     let mut list = Reader::new(r.vec_u24("certificate_list")?);
     r.finish("certificate")?;
     let mut chain = Vec::new();
@@ -26,27 +39,9 @@ pub fn parse_tls12(body: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
             });
         }
         chain.push(cert.to_vec());
-    }
-    Ok(chain)
-}
-
-/// Parses a TLS 1.3 Certificate body: DER certificates, leaf first (entry extensions skipped).
-pub fn parse_tls13(body: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
-    let mut r = Reader::new(body);
-    r.vec_u8("certificate_request_context")?;
-    let mut list = Reader::new(r.vec_u24("certificate_list")?);
-    r.finish("certificate")?;
-    let mut chain = Vec::new();
-    while !list.is_empty() {
-        if chain.len() == MAX_CHAIN {
-            return Err(WireError::TooLarge {
-                what: "certificate chain",
-                len: chain.len() + 1,
-                max: MAX_CHAIN,
-            });
+        if tls13 {
+            list.vec_u16("certificate entry extensions")?;
         }
-        chain.push(list.vec_u24("certificate")?.to_vec());
-        list.vec_u16("certificate entry extensions")?;
     }
     Ok(chain)
 }
