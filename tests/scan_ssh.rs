@@ -500,3 +500,34 @@ fn hostile_ssh_servers_end_in_typed_errors_and_the_scan_goes_on() {
     assert_eq!(lines[4]["status"], "ok");
     assert_eq!(code, Some(3));
 }
+
+#[test]
+fn host_keys_of_dh_only_servers_are_proven_too() {
+    let (_, rsa, ecdsa, _) = keys("dh");
+    for kex in [
+        "diffie-hellman-group14-sha256",
+        "diffie-hellman-group16-sha512",
+        "diffie-hellman-group14-sha1",
+    ] {
+        let s = sshd(
+            &format!("dh-{kex}"),
+            &format!("KexAlgorithms {kex}\n"),
+            &[&rsa, &ecdsa],
+        );
+        let (lines, _) = scan(&[&format!("127.0.0.1:{}", s.port)]);
+        let e = &lines[0];
+        assert_eq!(list(e, "kex"), [kex]);
+        for (kind, file) in [("rsa", &rsa), ("ec", &ecdsa)] {
+            let k = host_key(e, kind);
+            assert_eq!(
+                k["signature_verified"],
+                Value::Bool(true),
+                "{kex} {kind}: {e}"
+            );
+            assert_eq!(
+                k["fingerprint_sha256"].as_str(),
+                Some(fingerprint_of(&format!("{file}.pub")).as_str())
+            );
+        }
+    }
+}

@@ -6,6 +6,8 @@ use crate::observation::{SshCertificate, SshHostKey, SshObservation};
 use crate::wire::ssh::{self, BannerLine, HostKey, KexInit, KexReply};
 use crate::wire::WireError;
 use aws_lc_rs::{agreement, digest, signature};
+use fipsgate_cipher_db::tls;
+use num_bigint::BigUint;
 use std::net::SocketAddr;
 
 /// What fipsgate sends as its identification.
@@ -150,13 +152,21 @@ async fn read_line(conn: &mut Conn, buf: &mut Vec<u8>) -> Result<Vec<u8>, ProbeE
     }
 }
 
-/// Key-exchange methods the scanner can complete, best first.
-const KEX_METHODS: [(&str, &digest::Algorithm); 5] = [
+/// Key-exchange methods the scanner can complete, best first: ECDH and Curve25519 with
+/// aws-lc-rs, then finite-field DH on the RFC 3526 groups (for servers that offer nothing else).
+const KEX_METHODS: [(&str, &digest::Algorithm); 9] = [
     ("ecdh-sha2-nistp256", &digest::SHA256),
     ("ecdh-sha2-nistp384", &digest::SHA384),
     ("ecdh-sha2-nistp521", &digest::SHA512),
     ("curve25519-sha256", &digest::SHA256),
     ("curve25519-sha256@libssh.org", &digest::SHA256),
+    ("diffie-hellman-group14-sha256", &digest::SHA256),
+    ("diffie-hellman-group16-sha512", &digest::SHA512),
+    ("diffie-hellman-group18-sha512", &digest::SHA512),
+    (
+        "diffie-hellman-group14-sha1",
+        &digest::SHA1_FOR_LEGACY_USE_ONLY,
+    ),
 ];
 
 fn agreement_of(kex: &str) -> &'static agreement::Algorithm {
@@ -165,6 +175,95 @@ fn agreement_of(kex: &str) -> &'static agreement::Algorithm {
         "ecdh-sha2-nistp521" => &agreement::ECDH_P521,
         "ecdh-sha2-nistp256" => &agreement::ECDH_P256,
         _ => &agreement::X25519,
+    }
+}
+
+/// The client's ephemeral key for one key exchange.
+enum Ephemeral {
+    /// ECDH or X25519 (RFC 5656, RFC 8731): public values travel as strings.
+    Ecdh(agreement::EphemeralPrivateKey, Vec<u8>),
+    /// Finite-field DH with g = 2 (RFC 4253 8): public values travel as mpints.
+    Dh { p: BigUint, x: BigUint, e: BigUint },
+}
+
+impl Ephemeral {
+    fn generate(kex: &str) -> Result<Self, ProbeError> {
+        let io = |what: &str| {
+            ProbeError::new(
+                ErrorKind::Io,
+                format!("cannot generate an ephemeral key: {what}"),
+            )
+        };
+        let group = match kex {
+            "diffie-hellman-group14-sha256" | "diffie-hellman-group14-sha1" => Some("modp2048"),
+            "diffie-hellman-group16-sha512" => Some("modp4096"),
+            "diffie-hellman-group18-sha512" => Some("modp8192"),
+            _ => None,
+        };
+        if let Some(name) = group {
+            let prime = tls::dh_groups()
+                .iter()
+                .find(|g| g.name == name)
+                .ok_or_else(|| io("unknown DH group"))?;
+            let p = BigUint::from_bytes_be(prime.prime);
+            let mut secret = [0u8; 64];
+            aws_lc_rs::rand::fill(&mut secret).map_err(|_| io("no randomness"))?;
+            let x = BigUint::from_bytes_be(&secret) + 2u32;
+            let e = BigUint::from(2u32).modpow(&x, &p);
+            return Ok(Self::Dh { p, x, e });
+        }
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let private = agreement::EphemeralPrivateKey::generate(agreement_of(kex), &rng)
+            .map_err(|_| io("ECDH"))?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| io("ECDH public key"))?
+            .as_ref()
+            .to_vec();
+        Ok(Self::Ecdh(private, public))
+    }
+
+    /// The KEX(EC)DH_INIT payload.
+    fn init(&self) -> Vec<u8> {
+        let mut init = vec![ssh::msg::KEX_ECDH_INIT];
+        match self {
+            Self::Ecdh(_, public) => ssh::put_string(&mut init, public),
+            Self::Dh { e, .. } => ssh::put_mpint(&mut init, &e.to_bytes_be()),
+        }
+        init
+    }
+
+    /// Appends both public values to the exchange-hash input and returns the shared secret.
+    fn finish(
+        self,
+        kex: &str,
+        server_public: &[u8],
+        exchange: &mut Vec<u8>,
+    ) -> Result<Vec<u8>, ProbeError> {
+        let invalid = || {
+            ProbeError::new(
+                ErrorKind::Malformed,
+                "the server's ephemeral key is invalid",
+            )
+        };
+        match self {
+            Self::Ecdh(private, public) => {
+                ssh::put_string(exchange, &public);
+                ssh::put_string(exchange, server_public);
+                let peer =
+                    agreement::UnparsedPublicKey::new(agreement_of(kex), server_public.to_vec());
+                agreement::agree_ephemeral(private, peer, invalid(), |k| Ok(k.to_vec()))
+            }
+            Self::Dh { p, x, e } => {
+                let f = BigUint::from_bytes_be(server_public);
+                if f <= BigUint::from(1u32) || f >= &p - 1u32 {
+                    return Err(invalid());
+                }
+                ssh::put_mpint(exchange, &e.to_bytes_be());
+                ssh::put_mpint(exchange, server_public);
+                Ok(f.modpow(&x, &p).to_bytes_be())
+            }
+        }
     }
 }
 
@@ -287,35 +386,17 @@ async fn fetch_host_key(
         .map_err(|_| ProbeError::new(ErrorKind::Io, "no randomness for the KEXINIT cookie"))?;
     let our_kexinit = ours.encode(cookie);
     session.send_payload(&our_kexinit).await?;
-    let rng = aws_lc_rs::rand::SystemRandom::new();
-    let private = agreement::EphemeralPrivateKey::generate(agreement_of(kex), &rng)
-        .map_err(|_| ProbeError::new(ErrorKind::Io, "cannot generate an ephemeral key"))?;
-    let public = private
-        .compute_public_key()
-        .map_err(|_| ProbeError::new(ErrorKind::Io, "cannot compute the ephemeral public key"))?;
-    let mut init = vec![ssh::msg::KEX_ECDH_INIT];
-    ssh::put_string(&mut init, public.as_ref());
-    session.send_payload(&init).await?;
+    let ephemeral = Ephemeral::generate(kex)?;
+    session.send_payload(&ephemeral.init()).await?;
     let reply = KexReply::parse(&session.read_message(ssh::msg::KEX_ECDH_REPLY).await?)
         .map_err(malformed)?;
-    let peer = agreement::UnparsedPublicKey::new(agreement_of(kex), reply.server_public.clone());
-    let shared = agreement::agree_ephemeral(
-        private,
-        peer,
-        ProbeError::new(
-            ErrorKind::Malformed,
-            "the server's ephemeral key is invalid",
-        ),
-        |k| Ok(k.to_vec()),
-    )?;
     let mut exchange = Vec::new();
     ssh::put_string(&mut exchange, CLIENT_ID.as_bytes());
     ssh::put_string(&mut exchange, session.server_id.raw.as_bytes());
     ssh::put_string(&mut exchange, &our_kexinit);
     ssh::put_string(&mut exchange, &session.server_kexinit);
     ssh::put_string(&mut exchange, &reply.host_key);
-    ssh::put_string(&mut exchange, public.as_ref());
-    ssh::put_string(&mut exchange, &reply.server_public);
+    let shared = ephemeral.finish(kex, &reply.server_public, &mut exchange)?;
     ssh::put_mpint(&mut exchange, &shared);
     let h = digest::digest(hash, &exchange);
     let (key, cert) = HostKey::parse_with_certificate(&reply.host_key).map_err(malformed)?;
@@ -408,7 +489,7 @@ pub async fn probe(
         .find(|(m, _)| kexinit.kex.iter().any(|k| k == m));
     let groups = host_key_groups(&kexinit.host_key);
     match method {
-        None => obs.notes.push("host keys not fetched: the server offers no ECDH or Curve25519 key exchange (finite-field DH is not implemented by the scanner)".to_owned()),
+        None => obs.notes.push("host keys not fetched: the server offers no key exchange the scanner can complete (ECDH, Curve25519, or DH groups 14, 16, 18)".to_owned()),
         Some((kex, hash)) => {
             let mut session = Some(&mut first);
             let mut spare;
