@@ -246,6 +246,12 @@ fn legacy_sshd_is_not_fips_capable() {
         sshd_t(&s.config, "ciphers")
     );
     assert_eq!(list(e, "macs_client_to_server"), sshd_t(&s.config, "macs"));
+    assert_eq!(
+        list(e, "languages_client_to_server"),
+        Vec::<String>::new(),
+        "OpenSSH sends no languages"
+    );
+    assert!(e["ssh"]["languages_server_to_client"].is_array());
     let rsa = host_key(e, "rsa");
     assert_eq!(rsa["bits"], 1024);
     assert_eq!(

@@ -335,6 +335,10 @@ pub struct SshObservation {
     pub compression_client_to_server: Vec<String>,
     /// Compression, server to client.
     pub compression_server_to_client: Vec<String>,
+    /// Languages, client to server (almost always empty).
+    pub languages_client_to_server: Vec<String>,
+    /// Languages, server to client (almost always empty).
+    pub languages_server_to_client: Vec<String>,
     /// Host keys, one per key type.
     pub host_keys: Vec<SshHostKey>,
     /// Group-exchange modulus sizes the server handed out.
@@ -373,6 +377,8 @@ impl SshObservation {
             macs_server_to_client: k.macs_server_to_client.clone(),
             compression_client_to_server: k.compression_client_to_server.clone(),
             compression_server_to_client: k.compression_server_to_client.clone(),
+            languages_client_to_server: k.languages_client_to_server.clone(),
+            languages_server_to_client: k.languages_server_to_client.clone(),
             host_keys: Vec::new(),
             gex_moduli_bits: Vec::new(),
             confirm: None,

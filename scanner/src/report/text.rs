@@ -135,6 +135,8 @@ fn render_ssh(out: &mut String, s: &SshObservation) {
         ("MACs c->s", &s.macs_client_to_server),
         ("MACs s->c", &s.macs_server_to_client),
         ("compression", &s.compression_client_to_server),
+        ("languages c->s", &s.languages_client_to_server),
+        ("languages s->c", &s.languages_server_to_client),
     ];
     for (name, list) in lists {
         let _ = writeln!(out, "  {name}: {}", list.join(","));
