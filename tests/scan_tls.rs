@@ -142,7 +142,7 @@ fn tls13_each_ciphersuite_alone() {
         if suite.contains("CCM") {
             let notes = e["tls"]["notes"].to_string();
             assert!(
-                notes.contains("TLS 1.3 certificates not read"),
+                notes.contains("TLS 1.3 certificates and signature schemes not read"),
                 "{suite}: the gap must be said: {notes}"
             );
         } else {
@@ -190,8 +190,8 @@ fn tls13_group_restriction_is_exact() {
     assert_eq!(verdict(&e, "fips-140-3"), "fips-only", "{e}");
     assert_eq!(
         verdict(&e, "cnsa"),
-        "fips-capable",
-        "P-256 and AES-128 are outside CNSA"
+        "not-fips-capable",
+        "a P-256 certificate signs ecdsa_secp256r1_sha256 only: CNSA needs P-384"
     );
 }
 
@@ -427,5 +427,48 @@ fn servers_that_drop_large_hellos_are_scanned_in_smaller_hellos() {
     assert!(
         notes.contains("drops ClientHellos offering"),
         "the split must be reported: {notes}"
+    );
+}
+
+#[test]
+fn tls13_only_signature_schemes_and_both_certificates() {
+    // TLS 1.3 hides CertificateVerify: real handshakes name the scheme, one eliminated at a time.
+    let m = material();
+    let s = openssl_server(&[
+        "-tls1_3",
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+        "-dcert",
+        &m.path("ec.crt"),
+        "-dkey",
+        &m.path("ec.key"),
+    ]);
+    let (e, _) = one(&[&s.addr()]);
+    let got: BTreeSet<String> = names(&e, "signature_schemes").into_iter().collect();
+    // TLS 1.3 binds ECDSA to the key's curve, and OpenSSL signs RSA keys with PSS only.
+    let want: BTreeSet<String> = [
+        "ecdsa_secp256r1_sha256",
+        "rsa_pss_rsae_sha256",
+        "rsa_pss_rsae_sha384",
+        "rsa_pss_rsae_sha512",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    assert_eq!(got, want);
+    let certs: BTreeSet<String> = e["tls"]["certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["chain"][0]["sha256"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        certs,
+        BTreeSet::from([
+            fingerprint(&m.path("rsa.crt")),
+            fingerprint(&m.path("ec.crt"))
+        ])
     );
 }

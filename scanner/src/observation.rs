@@ -172,7 +172,8 @@ pub struct TlsObservation {
     pub versions: Vec<VersionResult>,
     /// Groups accepted, in the server's order of choice.
     pub groups: Vec<CodeName>,
-    /// Signature schemes the server signs its key exchange with (TLS 1.2).
+    /// Signature schemes the server signs with: TLS 1.2 ServerKeyExchange, or for servers
+    /// without TLS 1.2, TLS 1.3 CertificateVerify.
     pub signature_schemes: Vec<CodeName>,
     /// Certificate chains, one per key type.
     pub certificates: Vec<CertificateChain>,

@@ -145,6 +145,7 @@ pub(crate) fn rfc3339(ts: i64) -> String {
 struct Capture {
     schemes: Vec<SignatureScheme>,
     stapled: Mutex<Option<bool>>,
+    signed_with: Mutex<Option<SignatureScheme>>,
 }
 
 impl ServerCertVerifier for Capture {
@@ -175,8 +176,11 @@ impl ServerCertVerifier for Capture {
         &self,
         _: &[u8],
         _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
+        dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if let Ok(mut s) = self.signed_with.lock() {
+            *s = Some(dss.scheme);
+        }
         Ok(HandshakeSignatureValid::assertion())
     }
 
@@ -221,7 +225,20 @@ pub struct Tls13Certificates {
     pub chain: Vec<Vec<u8>>,
     /// Whether an OCSP response was stapled.
     pub ocsp_stapled: Option<bool>,
+    /// The scheme the server signed its CertificateVerify with.
+    pub signature_scheme: Option<u16>,
 }
+
+/// TLS 1.3 CertificateVerify schemes the handshake client can accept, NIST curves first.
+pub const TLS13_SCHEMES: [SignatureScheme; 7] = [
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ECDSA_NISTP521_SHA512,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::ED25519,
+];
 
 /// Completes a TLS 1.3 handshake that accepts only certificates of one key family, and returns
 /// the chain. An error means the server holds no such certificate (or refused the handshake).
@@ -230,10 +247,20 @@ pub async fn fetch_tls13(
     cfg: &ProbeConfig,
     family: KeyFamily,
 ) -> Result<Tls13Certificates, ProbeError> {
+    handshake_tls13(addr, cfg, family.schemes()).await
+}
+
+/// Completes a TLS 1.3 handshake offering only these signature schemes.
+pub async fn handshake_tls13(
+    addr: SocketAddr,
+    cfg: &ProbeConfig,
+    schemes: Vec<SignatureScheme>,
+) -> Result<Tls13Certificates, ProbeError> {
     let (sni, deadline) = (cfg.sni.as_deref(), cfg.timeout);
     let verifier = Arc::new(Capture {
-        schemes: family.schemes(),
+        schemes,
         stapled: Mutex::new(None),
+        signed_with: Mutex::new(None),
     });
     // The scanner is a probe, not a FIPS client: it offers every suite and group rustls has, so
     // that servers accepting only ChaCha20 or X25519 still show their certificates.
@@ -266,9 +293,16 @@ pub async fn fetch_tls13(
         .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
         .unwrap_or_default();
     let ocsp_stapled = verifier.stapled.lock().ok().and_then(|s| *s);
+    let signature_scheme = verifier
+        .signed_with
+        .lock()
+        .ok()
+        .and_then(|s| *s)
+        .map(u16::from);
     Ok(Tls13Certificates {
         chain,
         ocsp_stapled,
+        signature_scheme,
     })
 }
 

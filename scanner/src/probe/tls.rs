@@ -483,7 +483,13 @@ impl TlsProbe {
         }
         self.fallback_scsv(&legacy, tls13.is_some()).await?;
         if let Some((suites, _)) = &tls13 {
-            self.tls13_certificates(suites).await;
+            if !self.broken && self.tls13_readable(suites) {
+                if self.obs.signature_schemes.is_empty() {
+                    self.tls13_signature_schemes().await;
+                } else {
+                    self.tls13_certificates().await;
+                }
+            }
         }
         Ok((self.obs, self.connections))
     }
@@ -851,21 +857,56 @@ impl TlsProbe {
         Ok(())
     }
 
-    /// TLS 1.3 certificates need a real handshake: one per key family the server holds.
-    async fn tls13_certificates(&mut self, suites: &[u16]) {
-        if self.broken {
-            return;
+    /// Whether a real TLS 1.3 handshake can succeed: rustls (and aws-lc-rs) implement AES-GCM
+    /// and ChaCha20-Poly1305 only, not AES-CCM. Says so in a note when not.
+    fn tls13_readable(&mut self, suites: &[u16]) -> bool {
+        if suites.iter().any(|s| matches!(s, 0x1301..=0x1303)) {
+            return true;
         }
-        // rustls (and aws-lc-rs) implement AES-GCM and ChaCha20-Poly1305 only, not AES-CCM.
-        if !suites.iter().any(|s| matches!(s, 0x1301..=0x1303)) {
-            if self.obs.certificates.is_empty() {
-                self.obs.notes.push(
-                    "TLS 1.3 certificates not read: the server accepts only TLS 1.3 suites the scanner cannot decrypt (AES-CCM and others outside AES-GCM and ChaCha20-Poly1305)"
-                        .to_owned(),
-                );
+        if self.obs.certificates.is_empty() {
+            self.obs.notes.push(
+                "TLS 1.3 certificates and signature schemes not read: the server accepts only TLS 1.3 suites the scanner cannot decrypt (AES-CCM and others outside AES-GCM and ChaCha20-Poly1305)"
+                    .to_owned(),
+            );
+        }
+        false
+    }
+
+    /// TLS 1.3-only servers: signature schemes by elimination over real handshakes (the server
+    /// names the one it signed CertificateVerify with); each handshake also shows the
+    /// certificate it used, so dual-certificate servers show both chains.
+    async fn tls13_signature_schemes(&mut self) {
+        let mut left: Vec<rustls::SignatureScheme> = certs::TLS13_SCHEMES.to_vec();
+        let mut schemes = Vec::new();
+        while !left.is_empty() {
+            self.connections += 1;
+            let got = match certs::handshake_tls13(self.addr, &self.cfg, left.clone()).await {
+                Ok(got) => got,
+                Err(e) if e.kind == ErrorKind::TlsAlert => break,
+                Err(e) => {
+                    self.obs
+                        .notes
+                        .push(format!("TLS 1.3 signature schemes: {}", e.message));
+                    break;
+                }
+            };
+            self.add_chain(TlsVersion::Tls13, &got.chain);
+            if self.obs.features.judged.ocsp_stapling.is_none() {
+                self.obs.features.judged.ocsp_stapling = got.ocsp_stapled;
             }
-            return;
+            match got.signature_scheme {
+                Some(code) if left.iter().any(|s| u16::from(*s) == code) => {
+                    left.retain(|s| u16::from(*s) != code);
+                    schemes.push(code);
+                }
+                _ => break,
+            }
         }
+        self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+    }
+
+    /// TLS 1.3 certificates need a real handshake: one per key family the server holds.
+    async fn tls13_certificates(&mut self) {
         let have: Vec<String> = self
             .obs
             .certificates
