@@ -415,7 +415,7 @@ fn servers_that_drop_large_hellos_are_scanned_in_smaller_hellos() {
         "-key",
         &m.path("rsa.key"),
     ]);
-    let relay = hello_size_limited_relay(s.port, 600);
+    let relay = filtering_relay(s.port, |record| record.len() > 5 + 600);
     let (e, _) = one(&[&format!("127.0.0.1:{relay}")]);
     assert_eq!(e["status"], "ok", "{e}");
     let got: BTreeSet<String> = suites(&e, "tls1.2").into_iter().collect();
@@ -470,5 +470,46 @@ fn tls13_only_signature_schemes_and_both_certificates() {
             fingerprint(&m.path("rsa.crt")),
             fingerprint(&m.path("ec.crt"))
         ])
+    );
+}
+
+#[test]
+fn servers_that_refuse_extensions_are_scanned_with_bare_hellos() {
+    // Without signature_algorithms TLS 1.2 falls back to SHA-1 signatures, which OpenSSL 3 only
+    // makes at security level 0: such old servers are the ones that refuse extensions.
+    let m = material();
+    // ECDHE needs supported_groups, so only suites negotiable without extensions are offered.
+    let ciphers = "AES256-SHA:AES128-GCM-SHA256:DHE-RSA-AES128-SHA:@SECLEVEL=0";
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-cipher",
+        ciphers,
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+    ]);
+    let relay = filtering_relay(s.port, hello_has_extensions);
+    let (e, _) = one(&[&format!("127.0.0.1:{relay}")]);
+    assert_eq!(e["status"], "ok", "{e}");
+    let got: BTreeSet<String> = suites(&e, "tls1.2").into_iter().collect();
+    let want: BTreeSet<String> = openssl_codes(false, &["-tls1_2", ciphers])
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        e["tls"]["notes"]
+            .to_string()
+            .contains("refuses ClientHellos that carry extensions"),
+        "{e}"
+    );
+    assert_eq!(
+        e["tls"]["features"]["extended_master_secret"],
+        Value::Null,
+        "not tested, so not claimed false"
+    );
+    assert_eq!(
+        e["tls"]["certificates"][0]["chain"][0]["sha256"].as_str(),
+        Some(fingerprint(&m.path("rsa.crt")).as_str())
     );
 }

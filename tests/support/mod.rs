@@ -313,10 +313,10 @@ pub fn verdict(endpoint: &Value, policy: &str) -> String {
         .to_owned()
 }
 
-/// A relay that forwards to `backend` but closes any connection whose first TLS record is longer
-/// than `max_record` bytes, as some middleboxes and old servers do with large ClientHellos.
-/// Returns the relay's port; its thread ends with the test process.
-pub fn hello_size_limited_relay(backend: u16, max_record: usize) -> u16 {
+/// A relay that forwards to `backend` but closes any connection whose first TLS record (header
+/// and payload) `drop_if` rejects, as some middleboxes and old servers do. Returns its port; its
+/// thread ends with the test process.
+pub fn filtering_relay(backend: u16, drop_if: fn(&[u8]) -> bool) -> u16 {
     use std::io::{Read, Write};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("relay: {e}"));
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -324,18 +324,19 @@ pub fn hello_size_limited_relay(backend: u16, max_record: usize) -> u16 {
         for client in listener.incoming() {
             let Ok(mut client) = client else { continue };
             std::thread::spawn(move || {
-                let mut header = [0u8; 5];
-                if client.read_exact(&mut header).is_err() {
+                let mut record = vec![0u8; 5];
+                if client.read_exact(&mut record).is_err() {
                     return;
                 }
-                let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-                if len > max_record {
+                let len = usize::from(u16::from_be_bytes([record[3], record[4]]));
+                record.resize(5 + len, 0);
+                if client.read_exact(&mut record[5..]).is_err() || drop_if(&record) {
                     return; // dropped: the connection closes without an answer
                 }
                 let Ok(mut server) = TcpStream::connect(("127.0.0.1", backend)) else {
                     return;
                 };
-                let _ = server.write_all(&header);
+                let _ = server.write_all(&record);
                 let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else {
                     return;
                 };
@@ -350,4 +351,16 @@ pub fn hello_size_limited_relay(backend: u16, max_record: usize) -> u16 {
         }
     });
     port
+}
+
+/// Whether a ClientHello record carries an extensions block.
+pub fn hello_has_extensions(record: &[u8]) -> bool {
+    // record header 5, handshake header 4, version 2, random 32, then session id, suites,
+    // compression methods; anything after them is the extensions block.
+    let mut at = 5 + 4 + 2 + 32;
+    let byte = |i: usize| usize::from(*record.get(i).unwrap_or(&0));
+    at += 1 + byte(at);
+    at += 2 + ((byte(at) << 8) | byte(at + 1));
+    at += 1 + byte(at);
+    record.len() > at
 }

@@ -54,6 +54,8 @@ pub struct TlsProbe {
     /// Connections opened so far.
     pub connections: u32,
     max_suites: Option<usize>,
+    /// The server refuses hellos that carry extensions: send none.
+    without_extensions: bool,
     /// The server has answered a hello at least once.
     reached: bool,
     /// The server stopped answering properly after it had answered: later probes are skipped.
@@ -126,6 +128,7 @@ impl TlsProbe {
             cfg,
             connections: 0,
             max_suites: None,
+            without_extensions: false,
             reached: false,
             broken: false,
             obs: TlsObservation::default(),
@@ -179,7 +182,7 @@ impl TlsProbe {
             },
             cipher_suites: suites,
             compression_methods: opt.compression.clone().unwrap_or_else(|| vec![0]),
-            extensions: Some(extensions),
+            extensions: (!self.without_extensions).then_some(extensions),
         }
         .encode()
     }
@@ -409,25 +412,45 @@ impl TlsProbe {
         )
     }
 
-    /// Runs the whole enumeration.
-    pub async fn run(mut self) -> Result<(TlsObservation, u32), ProbeError> {
-        let default = HelloOptions::default();
-        let mut legacy: Vec<(TlsVersion, Vec<(ServerHello, Flight)>)> = Vec::new();
+    /// TLS 1.2 down to SSL 3.0: the suites each version accepts.
+    async fn eliminate_legacy(
+        &mut self,
+        opt: &HelloOptions,
+    ) -> Result<Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>, ProbeError> {
+        let mut legacy = Vec::new();
         for version in [
             TlsVersion::Tls12,
             TlsVersion::Tls11,
             TlsVersion::Tls10,
             TlsVersion::Ssl3,
         ] {
-            let picks = self
-                .eliminate(version, suites_for(version), &default)
-                .await?;
+            let picks = self.eliminate(version, suites_for(version), opt).await?;
             if !picks.is_empty() {
                 legacy.push((version, picks));
             }
         }
+        Ok(legacy)
+    }
+
+    /// Runs the whole enumeration.
+    pub async fn run(mut self) -> Result<(TlsObservation, u32), ProbeError> {
+        let default = HelloOptions::default();
+        let mut legacy = self.eliminate_legacy(&default).await?;
         let tls13 = self.eliminate_tls13().await?;
         self.probe_sslv2().await?;
+        if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
+            // Old stacks reset on any extension: try once more with bare hellos.
+            self.without_extensions = true;
+            legacy = self.eliminate_legacy(&default).await?;
+            if legacy.is_empty() {
+                self.without_extensions = false;
+            } else {
+                self.obs.notes.push(
+                    "the server refuses ClientHellos that carry extensions: scanned with bare hellos, so suites that need extensions (ECDHE without supported_groups), groups, signature schemes and extension-based features (EMS, renegotiation, encrypt-then-MAC, OCSP, tickets, ALPN) could not be tested"
+                        .to_owned(),
+                );
+            }
+        }
         if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             return Err(ProbeError::new(
                 ErrorKind::TlsAlert,
@@ -473,7 +496,7 @@ impl TlsProbe {
             });
         }
         self.obs.versions.sort_by_key(|v| v.version);
-        if let Some((version, picks)) = legacy.first() {
+        if let Some((version, picks)) = legacy.first().filter(|_| !self.without_extensions) {
             self.features_from_hello(&picks[0].0);
             self.encrypt_then_mac(picks);
             if tls13.is_none() {
