@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::TcpListener;
+use std::process::Command;
 use support::*;
 
 fn one(args: &[&str]) -> (Value, Option<i32>) {
@@ -512,4 +513,62 @@ fn servers_that_refuse_extensions_are_scanned_with_bare_hellos() {
         e["tls"]["certificates"][0]["chain"][0]["sha256"].as_str(),
         Some(fingerprint(&m.path("rsa.crt")).as_str())
     );
+}
+
+#[test]
+fn sslv2_is_detected_end_to_end() {
+    // No SSL 2.0 server ships with Debian (OpenSSL 3 removed it): a scripted peer answers SSL 2.0
+    // CLIENT-HELLOs with a SERVER-HELLO listing two specs and a real certificate, and refuses
+    // every other hello.
+    use std::io::{Read, Write};
+    let der = Command::new("openssl")
+        .args([
+            "x509",
+            "-in",
+            &material().path("rsa.crt"),
+            "-outform",
+            "DER",
+        ])
+        .output()
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    assert!(!der.is_empty());
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut first = [0u8; 3];
+            if s.read_exact(&mut first).is_err() || first[0] & 0x80 == 0 || first[2] != 1 {
+                continue; // a TLS hello: close without answering
+            }
+            let specs = [0x07u8, 0x00, 0xC0, 0x01, 0x00, 0x80];
+            let mut msg = vec![4, 0, 1, 0, 2];
+            msg.extend_from_slice(&(der.len() as u16).to_be_bytes());
+            msg.extend_from_slice(&(specs.len() as u16).to_be_bytes());
+            msg.extend_from_slice(&16u16.to_be_bytes());
+            msg.extend_from_slice(&der);
+            msg.extend_from_slice(&specs);
+            msg.extend_from_slice(&[7u8; 16]);
+            let mut rec = vec![0x80 | (msg.len() >> 8) as u8, (msg.len() & 0xFF) as u8];
+            rec.extend_from_slice(&msg);
+            let _ = s.write_all(&rec);
+        }
+    });
+    let (e, code) = one(&[&format!("127.0.0.1:{port}")]);
+    assert_eq!(versions(&e), ["ssl2"], "{e}");
+    assert_eq!(suites(&e, "ssl2"), ["0x0700C0", "0x010080"]);
+    assert_eq!(
+        e["tls"]["versions"][0]["cipher_suites"][0]["iana"],
+        "SSL_CK_DES_192_EDE3_CBC_WITH_MD5"
+    );
+    assert_eq!(
+        e["tls"]["certificates"][0]["chain"][0]["sha256"].as_str(),
+        Some(fingerprint(&material().path("rsa.crt")).as_str())
+    );
+    assert_eq!(verdict(&e, "fips-140-3"), "not-fips-capable");
+    assert!(e["findings"]
+        .to_string()
+        .contains("SSL 2.0 shall not be allowed"));
+    assert_eq!(code, Some(1));
 }
