@@ -369,6 +369,29 @@ fn ndjson_endpoint_contract() {
         }
     }
     assert!(e["connections"].as_u64().is_some_and(|c| c > 0) && e["duration_ms"].is_u64());
+    let (lines, _) = scan_lines(&["--policy", "fips-140-3,axway-securetransport", &s.addr()]);
+    let (begin, end) = (&lines[0], &lines[lines.len() - 1]);
+    assert_eq!(begin["schema_version"], 1);
+    assert_eq!(begin["tool_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        begin["policies"],
+        serde_json::json!(["fips-140-3", "axway-securetransport"])
+    );
+    assert!(
+        begin["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+            && begin["arguments"].is_array()
+    );
+    assert_eq!(end["endpoints"], 1);
+    assert_eq!(end["errors"], 0);
+    assert_eq!(end["verdicts"][0]["policy"], "fips-140-3");
+    let counted = ["fips_only", "fips_capable", "not_fips_capable"]
+        .iter()
+        .map(|k| end["verdicts"][0][*k].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    assert_eq!(counted, 1);
+    assert!(end["connections"].as_u64().is_some_and(|c| c > 0) && end["duration_ms"].is_u64());
     let negotiated = &e["negotiations"][0];
     assert_eq!(negotiated["policy"], "axway-securetransport");
     assert_eq!(negotiated["tls"]["outcome"], "chosen");

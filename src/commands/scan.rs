@@ -6,7 +6,7 @@ use crate::output::print_text;
 use fipsgate_cipher_db::EndpointVerdict;
 use fipsgate_scanner::probe::starttls::Starttls;
 use fipsgate_scanner::probe::ProbeConfig;
-use fipsgate_scanner::report::{text, Status};
+use fipsgate_scanner::report::{text, ScanBegin, ScanEnd, Status};
 use fipsgate_scanner::scan::{scan, ScanConfig, StarttlsChoice};
 use fipsgate_scanner::target::{TargetSpec, DEFAULT_TLS_PORT};
 use std::sync::Arc;
@@ -75,8 +75,15 @@ pub fn run(args: ScanArgs) -> CommandResult {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let begin = ScanBegin::now(&policies, std::env::args().collect());
+    let started = std::time::Instant::now();
     let reports = runtime.block_on(scan(&specs, &cfg, policies.clone()));
+    let end = ScanEnd::summarize(&reports, &policies, started.elapsed().as_millis() as u64);
     let mut out = String::new();
+    if args.format == ScanFormat::Ndjson {
+        out.push_str(&serde_json::to_string(&begin)?);
+        out.push('\n');
+    }
     for r in &reports {
         match args.format {
             ScanFormat::Ndjson => {
@@ -87,6 +94,32 @@ pub fn run(args: ScanArgs) -> CommandResult {
                 out.push_str(&text::render(r, &policies));
                 out.push('\n');
             }
+        }
+    }
+    match args.format {
+        ScanFormat::Ndjson => {
+            out.push_str(&serde_json::to_string(&end)?);
+            out.push('\n');
+        }
+        ScanFormat::Text => {
+            let counts: Vec<String> = end
+                .verdicts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}: {} fips-only, {} fips-capable, {} not-fips-capable",
+                        c.policy, c.fips_only, c.fips_capable, c.not_fips_capable
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "{} endpoints, {} not scanned; {}; {} connections, {} ms\n",
+                end.endpoints,
+                end.errors,
+                counts.join("; "),
+                end.connections,
+                end.duration_ms
+            ));
         }
     }
     print_text(&out)?;

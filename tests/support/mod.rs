@@ -22,8 +22,8 @@ pub fn fipsgate(args: &[&str]) -> Output {
     }
 }
 
-/// Scans with `--format ndjson` and returns the endpoint objects and the exit code.
-pub fn scan(args: &[&str]) -> (Vec<Value>, Option<i32>) {
+/// Scans with `--format ndjson` and returns every line: `scan_begin`, the endpoints, `scan_end`.
+pub fn scan_lines(args: &[&str]) -> (Vec<Value>, Option<i32>) {
     let mut all = vec!["scan", "--format", "ndjson", "--timeout", "3"];
     all.extend_from_slice(args);
     let out = fipsgate(&all);
@@ -33,6 +33,29 @@ pub fn scan(args: &[&str]) -> (Vec<Value>, Option<i32>) {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
     (lines, out.status.code())
+}
+
+/// Scans with `--format ndjson` and returns the endpoint objects and the exit code, after
+/// checking that the scan is framed by its `scan_begin` and `scan_end` lines.
+pub fn scan(args: &[&str]) -> (Vec<Value>, Option<i32>) {
+    let (lines, code) = scan_lines(args);
+    if code != Some(2) {
+        assert_eq!(
+            lines.first().map(|l| l["type"].clone()),
+            Some(Value::from("scan_begin")),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines.last().map(|l| l["type"].clone()),
+            Some(Value::from("scan_end")),
+            "{lines:?}"
+        );
+    }
+    let endpoints: Vec<Value> = lines
+        .into_iter()
+        .filter(|l| l["type"] == "endpoint")
+        .collect();
+    (endpoints, code)
 }
 
 /// A port nobody listens on right now.

@@ -206,3 +206,107 @@ impl EndpointReport {
         r
     }
 }
+
+/// The first NDJSON line of a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanBegin {
+    /// Always `scan_begin`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// fipsgate's version.
+    pub tool_version: &'static str,
+    /// Policies judging the scan.
+    pub policies: Vec<String>,
+    /// The command line.
+    pub arguments: Vec<String>,
+    /// Start time, RFC 3339 UTC.
+    pub started_at: String,
+}
+
+impl ScanBegin {
+    /// A begin line for a scan starting now.
+    pub fn now(policies: &[Policy], arguments: Vec<String>) -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            kind: "scan_begin",
+            schema_version: SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION"),
+            policies: policies.iter().map(|p| p.name.clone()).collect(),
+            arguments,
+            started_at: crate::probe::certs::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// Endpoint counts of one policy in [`ScanEnd`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerdictCounts {
+    /// Policy name.
+    pub policy: String,
+    /// Endpoints judged fips-only.
+    pub fips_only: usize,
+    /// Endpoints judged fips-capable.
+    pub fips_capable: usize,
+    /// Endpoints judged not-fips-capable.
+    pub not_fips_capable: usize,
+}
+
+/// The last NDJSON line of a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanEnd {
+    /// Always `scan_end`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Endpoints reported.
+    pub endpoints: usize,
+    /// Endpoints that could not be scanned.
+    pub errors: usize,
+    /// Endpoint verdicts per policy.
+    pub verdicts: Vec<VerdictCounts>,
+    /// Connections opened in all.
+    pub connections: u64,
+    /// Wall time of the whole scan.
+    pub duration_ms: u64,
+}
+
+impl ScanEnd {
+    /// The end line summing these reports.
+    pub fn summarize(reports: &[EndpointReport], policies: &[Policy], duration_ms: u64) -> Self {
+        let verdicts = policies
+            .iter()
+            .map(|p| {
+                let mut c = VerdictCounts {
+                    policy: p.name.clone(),
+                    ..Default::default()
+                };
+                for v in reports
+                    .iter()
+                    .flat_map(|r| &r.verdicts)
+                    .filter(|v| v.policy == p.name)
+                {
+                    match v.verdict {
+                        EndpointVerdict::FipsOnly => c.fips_only += 1,
+                        EndpointVerdict::FipsCapable => c.fips_capable += 1,
+                        EndpointVerdict::NotFipsCapable => c.not_fips_capable += 1,
+                    }
+                }
+                c
+            })
+            .collect();
+        Self {
+            kind: "scan_end",
+            schema_version: SCHEMA_VERSION,
+            endpoints: reports.len(),
+            errors: reports.iter().filter(|r| r.status == Status::Error).count(),
+            verdicts,
+            connections: reports.iter().map(|r| u64::from(r.connections)).sum(),
+            duration_ms,
+        }
+    }
+}
