@@ -17,6 +17,8 @@ pub enum Command {
     Version(FormatArg),
     /// Scan TLS endpoints and judge what they negotiate.
     Scan(ScanArgs),
+    /// Judge a saved NDJSON scan again under other policies, offline (no network).
+    Report(ReportArgs),
     /// Audit configurations against policies.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -70,6 +72,27 @@ pub struct ScanArgs {
 
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// Exit 1 when an endpoint's verdict is this or worse.
+    #[arg(long, value_enum, default_value_t = FailOn::NotFipsCapable)]
+    pub fail_on: FailOn,
+}
+
+/// `fipsgate report …`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A scan saved with `fipsgate scan --format ndjson` (`-` for stdin).
+    pub file: String,
+    /// Policies to judge under (name or file; comma-separated or repeated).
+    #[arg(
+        long,
+        value_name = "P",
+        value_delimiter = ',',
+        default_value = "fips-140-3"
+    )]
+    pub policy: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
     /// Exit 1 when an endpoint's verdict is this or worse.
     #[arg(long, value_enum, default_value_t = FailOn::NotFipsCapable)]
     pub fail_on: FailOn,

@@ -595,3 +595,67 @@ fn sslv2_is_detected_end_to_end() {
         .contains("SSL 2.0 shall not be allowed"));
     assert_eq!(code, Some(1));
 }
+
+#[test]
+fn saved_scans_are_judged_again_offline() {
+    let m = material();
+    let file = m.dir.join(format!("saved-{}.ndjson", free_port()));
+    {
+        let s = openssl_server(&[
+            "-tls1",
+            "-groups",
+            "P-256",
+            "-cipher",
+            "ECDHE-RSA-AES256-SHA:@SECLEVEL=0",
+            "-cert",
+            &m.path("rsa.crt"),
+            "-key",
+            &m.path("rsa.key"),
+        ]);
+        let out = fipsgate(&["scan", "--format", "ndjson", &s.addr()]);
+        let _ = std::fs::write(&file, &out.stdout);
+    } // the server is gone: what follows touches no network
+    let path = file.display().to_string();
+    let judge = |policy: &str| {
+        let out = fipsgate(&["report", "--format", "ndjson", "--policy", policy, &path]);
+        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (lines, out.status.code())
+    };
+    let (v3, code3) = judge("fips-140-3");
+    let (v2, code2) = judge("fips-140-2");
+    assert_eq!(
+        verdict(&v3[1], "fips-140-3"),
+        "not-fips-capable",
+        "TLS 1.0 is disallowed: {v3:?}"
+    );
+    assert_eq!(
+        verdict(&v2[1], "fips-140-2"),
+        "fips-only",
+        "TLS 1.0 is only deprecated there"
+    );
+    assert_eq!((code3, code2), (Some(1), Some(0)));
+    assert_eq!(v2[0]["type"], "scan_begin");
+    assert_eq!(v2[2]["type"], "scan_end");
+    assert_eq!(
+        v2[1]["tls"], v3[1]["tls"],
+        "the observations are carried over unchanged"
+    );
+    let bad = m.dir.join("bad.ndjson");
+    let _ = std::fs::write(
+        &bad,
+        "{\"type\":\"endpoint\",\"schema_version\":1}\nnot json\n",
+    );
+    let out = fipsgate(&["report", &bad.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.ndjson:1: target"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::write(&bad, "not json\n");
+    let out = fipsgate(&["report", &bad.display().to_string()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.ndjson:1: not JSON"));
+}

@@ -2,6 +2,7 @@
 mod audit;
 mod db;
 mod policy;
+mod report;
 mod scan;
 mod version;
 
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
         Command::Version(f) => version::run(f.format),
         Command::Scan(args) => scan::run(args),
+        Command::Report(args) => report::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Db(cmd) => db::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),

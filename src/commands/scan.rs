@@ -3,10 +3,11 @@ use super::{load_policies, CommandResult};
 use crate::cli::{FailOn, ScanArgs, ScanFormat};
 use crate::exit;
 use crate::output::print_text;
+use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::EndpointVerdict;
 use fipsgate_scanner::probe::starttls::Starttls;
 use fipsgate_scanner::probe::ProbeConfig;
-use fipsgate_scanner::report::{text, ScanBegin, ScanEnd, Status};
+use fipsgate_scanner::report::{text, EndpointReport, ScanBegin, ScanEnd, Status};
 use fipsgate_scanner::scan::{scan, ScanConfig, StarttlsChoice};
 use fipsgate_scanner::target::{TargetSpec, DEFAULT_TLS_PORT};
 use std::sync::Arc;
@@ -79,29 +80,40 @@ pub fn run(args: ScanArgs) -> CommandResult {
     let started = std::time::Instant::now();
     let reports = runtime.block_on(scan(&specs, &cfg, policies.clone()));
     let end = ScanEnd::summarize(&reports, &policies, started.elapsed().as_millis() as u64);
+    emit(&begin, &reports, &end, &policies, args.format, args.fail_on)
+}
+
+/// Prints a scan (or a re-judged one) in `format` and returns the exit code: 3 if an endpoint
+/// could not be scanned, 1 if a verdict is at or above `fail_on`, else 0.
+pub fn emit(
+    begin: &ScanBegin,
+    reports: &[EndpointReport],
+    end: &ScanEnd,
+    policies: &[Policy],
+    format: ScanFormat,
+    fail_on: FailOn,
+) -> CommandResult {
     let mut out = String::new();
-    if args.format == ScanFormat::Ndjson {
-        out.push_str(&serde_json::to_string(&begin)?);
-        out.push('\n');
-    }
-    for r in &reports {
-        match args.format {
-            ScanFormat::Ndjson => {
-                out.push_str(&serde_json::to_string(r)?);
-                out.push('\n');
-            }
-            ScanFormat::Text => {
-                out.push_str(&text::render(r, &policies));
-                out.push('\n');
-            }
-        }
-    }
-    match args.format {
+    match format {
         ScanFormat::Ndjson => {
-            out.push_str(&serde_json::to_string(&end)?);
-            out.push('\n');
+            for line in std::iter::once(serde_json::to_string(begin)?)
+                .chain(
+                    reports
+                        .iter()
+                        .map(serde_json::to_string)
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+                .chain(std::iter::once(serde_json::to_string(end)?))
+            {
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
         ScanFormat::Text => {
+            for r in reports {
+                out.push_str(&text::render(r, policies));
+                out.push('\n');
+            }
             let counts: Vec<String> = end
                 .verdicts
                 .iter()
@@ -123,7 +135,7 @@ pub fn run(args: ScanArgs) -> CommandResult {
         }
     }
     print_text(&out)?;
-    let threshold = match args.fail_on {
+    let threshold = match fail_on {
         FailOn::FipsCapable => EndpointVerdict::FipsCapable,
         FailOn::NotFipsCapable => EndpointVerdict::NotFipsCapable,
     };
