@@ -33,9 +33,22 @@ pub enum Command {
 /// `fipsgate scan …`
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Targets: HOST, HOST:PORT, [IPV6]:PORT (default port 443).
-    #[arg(required = true, value_name = "TARGET")]
+    /// Targets: HOST, HOST:PORT, [IPV6]:PORT, CIDR blocks (10.0.0.0/24, [fd00::/120]:22),
+    /// ranges (10.0.0.1-20, 10.0.0.1-10.0.0.20:8443).
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Read targets from FILE (one or more per line, # comments; `-` for stdin). `-iL` works too.
+    #[arg(long, value_name = "FILE")]
+    pub input_list: Option<String>,
+    /// Ports for targets that name none: 22,443,990,8000-8010 (default 443).
+    #[arg(short = 'p', long, value_name = "LIST")]
+    pub ports: Option<String>,
+    /// Addresses, blocks or ranges to leave out (comma-separated or repeated).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Scan even when the targets expand to more than 65,536 endpoints.
+    #[arg(long)]
+    pub yes: bool,
     /// Policies to judge under (name or file; comma-separated or repeated).
     #[arg(
         long,

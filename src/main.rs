@@ -21,7 +21,15 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    // nmap's spelling of the target-list option.
+    let args = std::env::args().map(|a| {
+        if a == "-iL" {
+            "--input-list".to_owned()
+        } else {
+            a
+        }
+    });
+    let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {

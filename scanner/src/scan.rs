@@ -3,7 +3,7 @@
 use crate::probe::starttls::Starttls;
 use crate::probe::{self, ErrorKind, ProbeConfig, ProbeError};
 use crate::report::{EndpointReport, Target};
-use crate::target::TargetSpec;
+use crate::target::{Endpoint, TargetList, TargetSpec};
 use fipsgate_cipher_db::policy::Policy;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -120,62 +120,92 @@ async fn probe_endpoint(
     }
 }
 
-/// Scans every target: each address a name resolves to is its own endpoint.
+/// Probes one endpoint as the user named it: each address its name resolves to is a report.
+async fn probe_named(
+    ep: Endpoint,
+    cfg: Arc<ScanConfig>,
+    policies: Arc<Vec<Policy>>,
+) -> Vec<EndpointReport> {
+    let spec = TargetSpec {
+        host: ep.host.clone(),
+        port: ep.port,
+    };
+    let mut probe_cfg = cfg.probe.clone();
+    if probe_cfg.sni.is_none() && !spec.is_ip() {
+        probe_cfg.sni = Some(spec.host.clone());
+    }
+    probe_cfg.starttls = match cfg.starttls {
+        StarttlsChoice::ByPort => Starttls::for_port(spec.port),
+        StarttlsChoice::Always(p) => Some(p),
+        StarttlsChoice::Never => None,
+    };
+    let service = probe_cfg
+        .starttls
+        .map_or_else(|| "tls".to_owned(), Starttls::service);
+    let addrs = match resolve(&spec, &probe_cfg, &cfg.resolve).await {
+        Ok(a) => a,
+        Err(e) => {
+            return vec![EndpointReport::failed(
+                Target {
+                    host: spec.host,
+                    ip: None,
+                    port: spec.port,
+                },
+                &service,
+                e,
+                0,
+                0,
+            )]
+        }
+    };
+    let mut reports = Vec::new();
+    for addr in addrs {
+        let target = Target {
+            host: spec.host.clone(),
+            ip: Some(addr.ip().to_string()),
+            port: addr.port(),
+        };
+        let report = probe_endpoint(addr, target, &service, probe_cfg.clone(), &policies).await;
+        // Endpoints from blocks, ranges and port lists that do not answer are not findings.
+        let silent = report.error.as_ref().is_some_and(|e| {
+            matches!(
+                e.kind,
+                ErrorKind::ConnectRefused | ErrorKind::Timeout | ErrorKind::ConnectionReset
+            )
+        });
+        if ep.explicit || !silent {
+            reports.push(report);
+        }
+    }
+    reports
+}
+
+/// Scans every endpoint of the list, at most `concurrency` at once; endpoints are generated
+/// lazily, so a large list costs memory only for the endpoints that answer. Reports come back
+/// in the order of the list.
 pub async fn scan(
-    specs: &[TargetSpec],
+    targets: &TargetList,
     cfg: &ScanConfig,
     policies: Arc<Vec<Policy>>,
 ) -> Vec<EndpointReport> {
     let limit = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let cfg = Arc::new(cfg.clone());
     let mut tasks = JoinSet::new();
-    let mut order = 0usize;
-    let mut reports: Vec<(usize, EndpointReport)> = Vec::new();
-    for spec in specs {
-        let mut probe_cfg = cfg.probe.clone();
-        if probe_cfg.sni.is_none() && !spec.is_ip() {
-            probe_cfg.sni = Some(spec.host.clone());
-        }
-        probe_cfg.starttls = match cfg.starttls {
-            StarttlsChoice::ByPort => Starttls::for_port(spec.port),
-            StarttlsChoice::Always(p) => Some(p),
-            StarttlsChoice::Never => None,
+    let mut reports: Vec<(usize, Vec<EndpointReport>)> = Vec::new();
+    for (index, ep) in targets.endpoints().enumerate() {
+        let Ok(permit) = limit.clone().acquire_owned().await else {
+            break;
         };
-        let service = probe_cfg
-            .starttls
-            .map_or_else(|| "tls".to_owned(), Starttls::service);
-        let addrs = match resolve(spec, &probe_cfg, &cfg.resolve).await {
-            Ok(a) => a,
-            Err(e) => {
-                let target = Target {
-                    host: spec.host.clone(),
-                    ip: None,
-                    port: spec.port,
-                };
-                reports.push((order, EndpointReport::failed(target, &service, e, 0, 0)));
-                order += 1;
-                continue;
+        let (cfg, policies) = (cfg.clone(), policies.clone());
+        tasks.spawn(async move {
+            let r = probe_named(ep, cfg, policies).await;
+            drop(permit);
+            (index, r)
+        });
+        while let Some(done) = tasks.try_join_next() {
+            if let Ok(r) = done {
+                reports.push(r);
             }
-        };
-        for addr in addrs {
-            let (limit, policies, probe_cfg, host, service) = (
-                limit.clone(),
-                policies.clone(),
-                probe_cfg.clone(),
-                spec.host.clone(),
-                service.clone(),
-            );
-            let index = order;
-            order += 1;
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let target = Target {
-                    host,
-                    ip: Some(addr.ip().to_string()),
-                    port: addr.port(),
-                };
-                let report = probe_endpoint(addr, target, &service, probe_cfg, &policies).await;
-                (index, report)
-            });
         }
     }
     while let Some(joined) = tasks.join_next().await {
@@ -184,5 +214,5 @@ pub async fn scan(
         }
     }
     reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
+    reports.into_iter().flat_map(|(_, r)| r).collect()
 }

@@ -9,18 +9,63 @@ use fipsgate_scanner::probe::starttls::Starttls;
 use fipsgate_scanner::probe::ProbeConfig;
 use fipsgate_scanner::report::{text, EndpointReport, ScanBegin, ScanEnd, Status};
 use fipsgate_scanner::scan::{scan, ScanConfig, StarttlsChoice};
-use fipsgate_scanner::target::{TargetSpec, DEFAULT_TLS_PORT};
+use fipsgate_scanner::target::{
+    parse_ports, TargetList, TargetPattern, CONFIRM_ABOVE, DEFAULT_TLS_PORT,
+};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The targets of the command line and of `--input-list`, checked before any connection.
+fn target_list(args: &ScanArgs) -> Result<TargetList, Box<dyn std::error::Error>> {
+    let mut words: Vec<String> = args.targets.clone();
+    if let Some(file) = &args.input_list {
+        let text = if file == "-" {
+            std::io::read_to_string(std::io::stdin())
+        } else {
+            std::fs::read_to_string(file)
+        };
+        let text = text.map_err(|e| format!("--input-list {file}: {e}"))?;
+        for line in text
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or_default())
+        {
+            words.extend(line.split_whitespace().map(str::to_owned));
+        }
+    }
+    if words.is_empty() {
+        return Err("no targets: give TARGET… or --input-list FILE".into());
+    }
+    let patterns = words
+        .iter()
+        .map(|w| TargetPattern::parse(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let exclude = args
+        .exclude
+        .iter()
+        .map(|w| TargetPattern::parse(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ports = match &args.ports {
+        Some(list) => parse_ports(list)?,
+        None => vec![DEFAULT_TLS_PORT],
+    };
+    let list = TargetList::new(patterns, ports, exclude);
+    let count = list.count();
+    if count > CONFIRM_ABOVE {
+        if !args.yes {
+            return Err(format!(
+                "the targets expand to {count} endpoints: add --yes to scan that many"
+            )
+            .into());
+        }
+        eprintln!("fipsgate: scanning up to {count} endpoints");
+    }
+    Ok(list)
+}
 
 /// Scans the targets and prints the report. Everything the user gave is checked before any
 /// connection is made.
 pub fn run(args: ScanArgs) -> CommandResult {
-    let specs = args
-        .targets
-        .iter()
-        .map(|t| TargetSpec::parse(t, DEFAULT_TLS_PORT))
-        .collect::<Result<Vec<_>, _>>()?;
+    let targets = target_list(&args)?;
     let policies = Arc::new(load_policies(&args.policy)?);
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
         return Err("--timeout must be a number of seconds above 0 and at most 600".into());
@@ -78,7 +123,7 @@ pub fn run(args: ScanArgs) -> CommandResult {
         .build()?;
     let begin = ScanBegin::now(&policies, std::env::args().collect());
     let started = std::time::Instant::now();
-    let reports = runtime.block_on(scan(&specs, &cfg, policies.clone()));
+    let reports = runtime.block_on(scan(&targets, &cfg, policies.clone()));
     let end = ScanEnd::summarize(&reports, &policies, started.elapsed().as_millis() as u64);
     emit(&begin, &reports, &end, &policies, args.format, args.fail_on)
 }
