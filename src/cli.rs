@@ -49,6 +49,9 @@ pub struct ScanArgs {
     /// Scan even when the targets expand to more than 65,536 endpoints.
     #[arg(long)]
     pub yes: bool,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<String>,
     /// Policies to judge under (name or file; comma-separated or repeated).
     #[arg(
         long,
@@ -95,6 +98,9 @@ pub struct ScanArgs {
 pub struct ReportArgs {
     /// A scan saved with `fipsgate scan --format ndjson` (`-` for stdin).
     pub file: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<String>,
     /// Policies to judge under (name or file; comma-separated or repeated).
     #[arg(
         long,

@@ -616,6 +616,25 @@ fn saved_scans_are_judged_again_offline() {
         let _ = std::fs::write(&file, &out.stdout);
     } // the server is gone: what follows touches no network
     let path = file.display().to_string();
+    let written = m.dir.join(format!("rejudged-{}.ndjson", free_port()));
+    let out = fipsgate(&[
+        "report",
+        "--format",
+        "ndjson",
+        "-o",
+        &written.display().to_string(),
+        &path,
+    ]);
+    assert!(
+        out.stdout.is_empty(),
+        "-o writes to the file, not standard output"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&written)
+            .map(|t| t.lines().count())
+            .ok(),
+        Some(3)
+    );
     let judge = |policy: &str| {
         let out = fipsgate(&["report", "--format", "ndjson", "--policy", policy, &path]);
         let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)

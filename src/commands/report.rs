@@ -97,5 +97,13 @@ pub fn run(args: ReportArgs) -> CommandResult {
     }
     let begin = ScanBegin::now(&policies, std::env::args().collect());
     let end = ScanEnd::summarize(&reports, &policies, duration_ms);
-    emit(&begin, &reports, &end, &policies, args.format, args.fail_on)
+    emit(
+        &begin,
+        &reports,
+        &end,
+        &policies,
+        args.format,
+        args.fail_on,
+        args.output.as_deref(),
+    )
 }

@@ -125,11 +125,20 @@ pub fn run(args: ScanArgs) -> CommandResult {
     let started = std::time::Instant::now();
     let reports = runtime.block_on(scan(&targets, &cfg, policies.clone()));
     let end = ScanEnd::summarize(&reports, &policies, started.elapsed().as_millis() as u64);
-    emit(&begin, &reports, &end, &policies, args.format, args.fail_on)
+    emit(
+        &begin,
+        &reports,
+        &end,
+        &policies,
+        args.format,
+        args.fail_on,
+        args.output.as_deref(),
+    )
 }
 
-/// Prints a scan (or a re-judged one) in `format` and returns the exit code: 3 if an endpoint
-/// could not be scanned, 1 if a verdict is at or above `fail_on`, else 0.
+/// Prints a scan (or a re-judged one) in `format`, to `output` or standard output, and returns
+/// the exit code: 3 if an endpoint could not be scanned, 1 if a verdict is at or above
+/// `fail_on`, else 0.
 pub fn emit(
     begin: &ScanBegin,
     reports: &[EndpointReport],
@@ -137,6 +146,7 @@ pub fn emit(
     policies: &[Policy],
     format: ScanFormat,
     fail_on: FailOn,
+    output: Option<&str>,
 ) -> CommandResult {
     let mut out = String::new();
     match format {
@@ -179,7 +189,10 @@ pub fn emit(
             ));
         }
     }
-    print_text(&out)?;
+    match output {
+        Some(path) => std::fs::write(path, &out).map_err(|e| format!("-o {path}: {e}"))?,
+        None => print_text(&out)?,
+    }
     let threshold = match fail_on {
         FailOn::FipsCapable => EndpointVerdict::FipsCapable,
         FailOn::NotFipsCapable => EndpointVerdict::NotFipsCapable,
