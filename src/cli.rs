@@ -49,20 +49,6 @@ pub struct ScanArgs {
     /// Scan even when the targets expand to more than 65,536 endpoints.
     #[arg(long)]
     pub yes: bool,
-    /// Write the report to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<String>,
-    /// Policies to judge under (name or file; comma-separated or repeated).
-    #[arg(
-        long,
-        value_name = "P",
-        value_delimiter = ',',
-        default_value = "fips-140-3"
-    )]
-    pub policy: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
-    pub format: ScanFormat,
     /// Deadline for each connect and each read, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub timeout: f64,
@@ -85,12 +71,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub confirm: bool,
     /// Endpoints scanned at once.
-
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
-    /// Exit 1 when an endpoint's verdict is this or worse.
-    #[arg(long, value_enum, default_value_t = FailOn::NotFipsCapable)]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 }
 
 /// `fipsgate report …`
@@ -98,20 +82,34 @@ pub struct ScanArgs {
 pub struct ReportArgs {
     /// A scan saved with `fipsgate scan --format ndjson` (`-` for stdin).
     pub file: String,
-    /// Write the report to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<String>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+/// `--policy`, shared by every command that judges.
+#[derive(Debug, Clone, Args)]
+pub struct PoliciesArg {
     /// Policies to judge under (name or file; comma-separated or repeated).
     #[arg(
-        long,
+        long = "policy",
         value_name = "P",
         value_delimiter = ',',
         default_value = "fips-140-3"
     )]
-    pub policy: Vec<String>,
+    pub names: Vec<String>,
+}
+
+/// How `scan` and `report` judge and print endpoints.
+#[derive(Debug, Clone, Args)]
+pub struct JudgeArgs {
+    #[command(flatten)]
+    pub policies: PoliciesArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<String>,
     /// Exit 1 when an endpoint's verdict is this or worse.
     #[arg(long, value_enum, default_value_t = FailOn::NotFipsCapable)]
     pub fail_on: FailOn,
@@ -147,14 +145,8 @@ pub enum AuditCommand {
         /// The configuration file.
         #[arg(default_value = "/etc/ssh/sshd_config")]
         file: String,
-        /// Policies to judge under (name or file; comma-separated or repeated).
-        #[arg(
-            long,
-            value_name = "P",
-            value_delimiter = ',',
-            default_value = "fips-140-3"
-        )]
-        policy: Vec<String>,
+        #[command(flatten)]
+        policies: PoliciesArg,
         /// Audit what sshd will really use: the output of `sshd -T -f FILE`.
         #[arg(long)]
         effective: bool,
@@ -171,14 +163,8 @@ pub enum DbCommand {
         /// Only this kind.
         #[arg(long, value_name = "KIND")]
         kind: Option<KindArg>,
-        /// Policies to judge under (name or file; comma-separated or repeated).
-        #[arg(
-            long,
-            value_name = "P",
-            value_delimiter = ',',
-            default_value = "fips-140-3"
-        )]
-        policy: Vec<String>,
+        #[command(flatten)]
+        policies: PoliciesArg,
         #[command(flatten)]
         format: FormatArg,
     },

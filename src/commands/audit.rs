@@ -11,11 +11,11 @@ use std::path::Path;
 pub fn run(cmd: AuditCommand) -> CommandResult {
     let AuditCommand::Sshd {
         file,
-        policy,
+        policies: names,
         effective,
         format,
     } = cmd;
-    let policies = load_policies(&policy)?;
+    let policies = load_policies(&names.names)?;
     let defaults = Defaults::detect();
     let path = Path::new(&file);
     let report = if effective {
@@ -32,7 +32,7 @@ pub fn run(cmd: AuditCommand) -> CommandResult {
     };
     match format.format {
         Format::Json => print_json(&report)?,
-        Format::Text => print_text(&render(&report, &policy))?,
+        Format::Text => print_text(&render(&report, &names.names))?,
     }
     Ok(if report.fails() {
         exit::FINDINGS

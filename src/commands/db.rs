@@ -72,9 +72,9 @@ pub fn run(cmd: DbCommand) -> CommandResult {
     match cmd {
         DbCommand::List {
             kind,
-            policy,
+            policies,
             format,
-        } => list(kind.map(Into::into), &policy, format.format),
+        } => list(kind.map(Into::into), &policies.names, format.format),
         DbCommand::Show { name, kind, format } => show(&name, kind.map(Into::into), format.format),
         DbCommand::Check {
             policy,

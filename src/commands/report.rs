@@ -62,7 +62,7 @@ fn rejudge(
 
 /// Reads FILE (or `-` for stdin), judges every endpoint again and prints it like `scan` does.
 pub fn run(args: ReportArgs) -> CommandResult {
-    let policies = load_policies(&args.policy)?;
+    let policies = load_policies(&args.judge.policies.names)?;
     let text = if args.file == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {
@@ -97,13 +97,5 @@ pub fn run(args: ReportArgs) -> CommandResult {
     }
     let begin = ScanBegin::now(&policies, std::env::args().collect());
     let end = ScanEnd::summarize(&reports, &policies, duration_ms);
-    emit(
-        &begin,
-        &reports,
-        &end,
-        &policies,
-        args.format,
-        args.fail_on,
-        args.output.as_deref(),
-    )
+    emit(&begin, &reports, &end, &policies, &args.judge)
 }

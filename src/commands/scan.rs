@@ -1,6 +1,6 @@
 //! `fipsgate scan`.
 use super::{load_policies, CommandResult};
-use crate::cli::{FailOn, ScanArgs, ScanFormat};
+use crate::cli::{FailOn, JudgeArgs, ScanArgs, ScanFormat};
 use crate::exit;
 use crate::output::print_text;
 use fipsgate_cipher_db::policy::Policy;
@@ -66,7 +66,7 @@ fn target_list(args: &ScanArgs) -> Result<TargetList, Box<dyn std::error::Error>
 /// connection is made.
 pub fn run(args: ScanArgs) -> CommandResult {
     let targets = target_list(&args)?;
-    let policies = Arc::new(load_policies(&args.policy)?);
+    let policies = Arc::new(load_policies(&args.judge.policies.names)?);
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
         return Err("--timeout must be a number of seconds above 0 and at most 600".into());
     }
@@ -125,31 +125,21 @@ pub fn run(args: ScanArgs) -> CommandResult {
     let started = std::time::Instant::now();
     let reports = runtime.block_on(scan(&targets, &cfg, policies.clone()));
     let end = ScanEnd::summarize(&reports, &policies, started.elapsed().as_millis() as u64);
-    emit(
-        &begin,
-        &reports,
-        &end,
-        &policies,
-        args.format,
-        args.fail_on,
-        args.output.as_deref(),
-    )
+    emit(&begin, &reports, &end, &policies, &args.judge)
 }
 
-/// Prints a scan (or a re-judged one) in `format`, to `output` or standard output, and returns
-/// the exit code: 3 if an endpoint could not be scanned, 1 if a verdict is at or above
-/// `fail_on`, else 0.
+/// Prints a scan (or a re-judged one) as `judge` says, to its `-o` file or standard output, and
+/// returns the exit code: 3 if an endpoint could not be scanned, 1 if a verdict is at or above
+/// `--fail-on`, else 0.
 pub fn emit(
     begin: &ScanBegin,
     reports: &[EndpointReport],
     end: &ScanEnd,
     policies: &[Policy],
-    format: ScanFormat,
-    fail_on: FailOn,
-    output: Option<&str>,
+    judge: &JudgeArgs,
 ) -> CommandResult {
     let mut out = String::new();
-    match format {
+    match judge.format {
         ScanFormat::Ndjson => {
             for line in std::iter::once(serde_json::to_string(begin)?)
                 .chain(
@@ -189,11 +179,11 @@ pub fn emit(
             ));
         }
     }
-    match output {
+    match &judge.output {
         Some(path) => std::fs::write(path, &out).map_err(|e| format!("-o {path}: {e}"))?,
         None => print_text(&out)?,
     }
-    let threshold = match fail_on {
+    let threshold = match judge.fail_on {
         FailOn::FipsCapable => EndpointVerdict::FipsCapable,
         FailOn::NotFipsCapable => EndpointVerdict::NotFipsCapable,
     };
