@@ -368,11 +368,12 @@ fn host_key_of(path: &str) -> Result<(String, u32), String> {
 }
 
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in s.bytes().filter(|c| *c != b'=') {
-        let v = ALPHABET.iter().position(|a| *a == c)? as u32;
+        let v = crate::wire::ssh::BASE64_ALPHABET
+            .iter()
+            .position(|a| *a == c)? as u32;
         acc = (acc << 6) | v;
         bits += 6;
         if bits >= 8 {

@@ -564,9 +564,12 @@ pub fn ecdsa_fixed(sig: &[u8], field: usize) -> Result<Vec<u8>, WireError> {
     Ok(out)
 }
 
+/// The base64 alphabet of OpenSSH key files and fingerprints (RFC 4648).
+pub(crate) const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /// OpenSSH's fingerprint text: `SHA256:` and unpadded base64 of the SHA-256 of the blob.
 pub fn fingerprint_text(sha256: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::from("SHA256:");
     for chunk in sha256.chunks(3) {
         let b = [
@@ -576,7 +579,7 @@ pub fn fingerprint_text(sha256: &[u8]) -> String {
         ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            out.push(BASE64_ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }
     }
     out
