@@ -895,6 +895,14 @@ impl TlsProbe {
         false
     }
 
+    /// Records what a real TLS 1.3 handshake showed: its chain, and whether OCSP was stapled.
+    fn learn_tls13_handshake(&mut self, got: &certs::Tls13Certificates) {
+        self.add_chain(TlsVersion::Tls13, &got.chain);
+        if self.obs.features.judged.ocsp_stapling.is_none() {
+            self.obs.features.judged.ocsp_stapling = got.ocsp_stapled;
+        }
+    }
+
     /// TLS 1.3-only servers: signature schemes by elimination over real handshakes (the server
     /// names the one it signed CertificateVerify with); each handshake also shows the
     /// certificate it used, so dual-certificate servers show both chains.
@@ -913,10 +921,7 @@ impl TlsProbe {
                     break;
                 }
             };
-            self.add_chain(TlsVersion::Tls13, &got.chain);
-            if self.obs.features.judged.ocsp_stapling.is_none() {
-                self.obs.features.judged.ocsp_stapling = got.ocsp_stapled;
-            }
+            self.learn_tls13_handshake(&got);
             match got.signature_scheme {
                 Some(code) if left.iter().any(|s| u16::from(*s) == code) => {
                     left.retain(|s| u16::from(*s) != code);
@@ -947,10 +952,7 @@ impl TlsProbe {
             self.connections += 1;
             match certs::fetch_tls13(self.addr, &self.cfg, family).await {
                 Ok(got) => {
-                    self.add_chain(TlsVersion::Tls13, &got.chain);
-                    if self.obs.features.judged.ocsp_stapling.is_none() {
-                        self.obs.features.judged.ocsp_stapling = got.ocsp_stapled;
-                    }
+                    self.learn_tls13_handshake(&got);
                 }
                 Err(e) if e.kind == ErrorKind::TlsAlert => {}
                 Err(e) => self.obs.notes.push(format!(
