@@ -16,9 +16,14 @@ pub enum Command {
     /// Print the version, the AWS-LC FIPS module version and whether FIPS mode is active.
     Version(FormatArg),
     /// Scan TLS endpoints and judge what they negotiate.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Judge a saved NDJSON scan again under other policies, offline (no network).
     Report(ReportArgs),
+    /// List what changed between two NDJSON scans: endpoints that appeared or vanished, and
+    /// changed verdicts or algorithms. Exit 0 when nothing changed, 1 otherwise.
+    Diff(DiffArgs),
+    /// Print the JSON Schema of the NDJSON report lines (docs/schema/report.schema.json).
+    Schema,
     /// Audit configurations against policies.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -73,11 +78,45 @@ pub struct ScanArgs {
     /// Endpoints scanned at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// Endpoints of one address scanned at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub per_host: usize,
+    /// New connections per second across the whole scan (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<u32>,
+    /// Further attempts of a connect that timed out or was reset.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub retries: u32,
+    /// Longest time one endpoint may take, all its connections included, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    pub endpoint_timeout: f64,
+    /// Scan only part I of N of the targets (I from 0), so N machines split one list.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Skip endpoints already in this NDJSON output of an earlier run; when -o names the same
+    /// file, new lines are appended to it.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<String>,
+    /// Never show the progress bar (it is shown only when standard error is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }
 
+/// `fipsgate diff …`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier scan (NDJSON).
+    pub old: String,
+    /// The later scan (NDJSON).
+    pub new: String,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
 /// `fipsgate report …`
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// A scan saved with `fipsgate scan --format ndjson` (`-` for stdin).
@@ -113,15 +152,62 @@ pub struct JudgeArgs {
     /// Exit 1 when an endpoint's verdict is this or worse.
     #[arg(long, value_enum, default_value_t = FailOn::NotFipsCapable)]
     pub fail_on: FailOn,
+    /// Colours in the text format.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    #[command(flatten)]
+    pub deliver: DeliverArgs,
 }
 
-/// Report formats of `scan`.
+/// Where reports go besides standard output and `-o`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliverArgs {
+    /// Send every event to syslog: udp://HOST:PORT or tcp://HOST:PORT (RFC 5424; octet
+    /// counting over TCP). Text and HTML formats send the NDJSON lines.
+    #[arg(long, value_name = "URL")]
+    pub syslog: Vec<String>,
+    /// POST the events in batches to URL (http:// or https://): NDJSON, or Splunk HEC envelopes
+    /// with --format splunk-hec.
+    #[arg(long, value_name = "URL")]
+    pub http_post: Vec<String>,
+    /// A header for --http-post, such as "Authorization: Splunk TOKEN" (repeatable).
+    #[arg(long, value_name = "NAME: VALUE")]
+    pub http_header: Vec<String>,
+    /// CA bundle trusted for https:// receivers (default: the system's).
+    #[arg(long, value_name = "FILE")]
+    pub http_ca: Option<String>,
+}
+
+/// When the text format uses colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Report formats of `scan` and `report` (docs/report.md, docs/siem.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScanFormat {
     /// One block per endpoint.
     Text,
-    /// One JSON object per line (docs/report.md).
+    /// One JSON object per line: the canonical format (docs/report.md).
     Ndjson,
+    /// Elastic Common Schema documents, one per endpoint.
+    Ecs,
+    /// OCSF Compliance Finding (class 2003) events, one per endpoint and policy.
+    Ocsf,
+    /// Splunk HTTP Event Collector envelopes.
+    SplunkHec,
+    /// ArcSight CEF lines, one per finding and endpoint verdict.
+    Cef,
+    /// QRadar LEEF 1.0 lines, one per finding and endpoint verdict.
+    Leef,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// Threshold of `--fail-on`.

@@ -3,6 +3,7 @@
 //! This binary only parses arguments, calls the library crates and picks the output.
 mod cli;
 mod commands;
+mod emit;
 mod output;
 
 use clap::Parser;
@@ -18,6 +19,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Some targets could not be scanned.
     pub const UNSCANNED: u8 = 3;
+    /// The report was written, but a --syslog or --http-post receiver did not get all of it.
+    pub const UNDELIVERED: u8 = 4;
 }
 
 fn main() -> ExitCode {

@@ -98,3 +98,186 @@ fn huge_expansions_need_yes_and_bad_lists_are_refused() {
     let out = fipsgate(&["scan", "--input-list", "/nonexistent/targets.txt"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--input-list /nonexistent/targets.txt"));
 }
+
+/// The ports of the endpoint lines of a scan.
+fn ports(lines: &[Value]) -> Vec<u64> {
+    lines
+        .iter()
+        .filter(|l| l["type"] == "endpoint")
+        .filter_map(|l| l["target"]["port"].as_u64())
+        .collect()
+}
+
+#[test]
+fn shards_split_a_list_without_overlap() {
+    let m = material();
+    let servers: Vec<Server> = (0..4)
+        .map(|_| openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]))
+        .collect();
+    let list = servers
+        .iter()
+        .map(|s| s.port.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let (a, _) = scan_lines(&["-p", &list, "--shard", "0/2", "127.0.0.1"]);
+    let (b, _) = scan_lines(&["-p", &list, "--shard", "1/2", "127.0.0.1"]);
+    let (a, b) = (ports(&a), ports(&b));
+    assert_eq!(a.len() + b.len(), 4, "{a:?} {b:?}");
+    let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
+    all.sort_unstable();
+    let mut expected: Vec<u64> = servers.iter().map(|s| u64::from(s.port)).collect();
+    expected.sort_unstable();
+    assert_eq!(all, expected);
+    for bad in ["2/2", "x/2", "1"] {
+        let out = fipsgate(&["scan", "--shard", bad, "127.0.0.1"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn resume_skips_what_an_interrupted_scan_finished() {
+    let m = material();
+    let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
+    let b = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let file = m.dir.join(format!("resume-{}.ndjson", a.port));
+    let path = file.display().to_string();
+    let out = fipsgate(&["scan", "--format", "ndjson", "-o", &path, &a.addr()]);
+    assert_eq!(out.status.code(), Some(0));
+    // A scan killed while writing leaves half a line behind.
+    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+    text.push_str("{\"type\":\"endpoint\",\"schema_ver");
+    let _ = std::fs::write(&file, &text);
+    let out = fipsgate(&[
+        "scan",
+        "--format",
+        "ndjson",
+        "--resume",
+        &path,
+        "-o",
+        &path,
+        &a.addr(),
+        &b.addr(),
+    ]);
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+
+    assert_eq!(
+        ports(&lines),
+        [u64::from(a.port), u64::from(b.port)],
+        "{text}"
+    );
+    let out = fipsgate(&["scan", "--resume", "/nonexistent.ndjson", &a.addr()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn rate_limits_new_connections() {
+    let m = material();
+    let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
+    let started = std::time::Instant::now();
+    let (endpoints, _) = scan(&["--rate", "40", &a.addr()]);
+    let connections = endpoints[0]["connections"].as_u64().unwrap_or(0);
+    // n connections at 40 a second cannot take less than (n - 1) / 40 seconds.
+    let floor = std::time::Duration::from_millis((connections - 1) * 25);
+    assert!(connections > 10);
+    assert!(
+        started.elapsed() >= floor,
+        "{connections} connections in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        fipsgate(&["scan", "--rate", "0", &a.addr()]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn diff_lists_appeared_vanished_and_changed_endpoints() {
+    let m = material();
+    let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
+    let b = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let c = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let dir = &m.dir;
+    let old = dir
+        .join(format!("old-{}.ndjson", a.port))
+        .display()
+        .to_string();
+    let new = dir
+        .join(format!("new-{}.ndjson", a.port))
+        .display()
+        .to_string();
+    let (lines, _) = scan_lines(&[&a.addr(), &b.addr()]);
+    // Before, A did not offer its first TLS 1.2 suite and B was judged differently.
+    let mut before = Vec::new();
+    let mut dropped = String::new();
+    for mut l in lines {
+        if l["target"]["port"] == a.port {
+            if let Some(suites) = l["tls"]["versions"][0]["cipher_suites"].as_array_mut() {
+                dropped = suites.remove(0)["iana"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+            }
+        }
+        before.push(l.to_string());
+    }
+    let _ = std::fs::write(&old, before.join("\n") + "\n");
+    let out = fipsgate(&[
+        "scan",
+        "--format",
+        "ndjson",
+        "-o",
+        &new,
+        &a.addr(),
+        &c.addr(),
+    ]);
+    assert_ne!(out.status.code(), Some(2));
+    let out = fipsgate(&["diff", &old, &new, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "drift exits 1");
+    let drift: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let by_change = |c: &str| -> Vec<u64> {
+        drift
+            .iter()
+            .filter(|d| d["change"] == c)
+            .filter_map(|d| d["target"]["port"].as_u64())
+            .collect()
+    };
+    assert_eq!(by_change("vanished"), [u64::from(b.port)]);
+    assert_eq!(by_change("appeared"), [u64::from(c.port)]);
+    assert_eq!(by_change("changed"), [u64::from(a.port)]);
+    let changed = drift.iter().find(|d| d["change"] == "changed").cloned();
+    let changes = changed.map(|d| d["changes"].clone()).unwrap_or_default();
+    assert_eq!(changes[0]["facet"], "tls1.2 cipher_suites", "{changes}");
+    assert_eq!(changes[0]["added"][0], dropped.as_str());
+    let same = fipsgate(&["diff", &new, &new]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&same.stdout), "no drift\n");
+    assert_eq!(
+        fipsgate(&["diff", &new, "/nonexistent"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let m = material();
+    let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
+    let out = fipsgate(&["scan", "--format", "ndjson", &a.addr()]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

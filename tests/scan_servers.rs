@@ -202,20 +202,12 @@ fn ipv6_literal_and_sni() {
 #[test]
 fn nginx_ssl_ciphers_with_server_preference() {
     let m = material();
-    let dir = scratch("nginx");
-    let port = free_port();
     let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA256:AES128-GCM-SHA256";
-    let conf = format!(
-        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {crt};\n    ssl_certificate_key {key};\n    ssl_protocols TLSv1.2;\n    ssl_ciphers {ciphers};\n    ssl_prefer_server_ciphers on;\n    ssl_ecdh_curve secp384r1:prime256v1;\n    return 200 ok;\n  }}\n}}\n",
-        d = dir.display(),
-        crt = m.path("rsa.crt"),
-        key = m.path("rsa.key"),
-    );
-    let conf_path = dir.join("nginx.conf");
-    let _ = std::fs::write(&conf_path, conf);
-    let conf_arg = conf_path.display().to_string();
-    let prefix = dir.display().to_string();
-    let s = start_on("nginx", &["-p", &prefix, "-c", &conf_arg], port);
+    let s = nginx(&format!(
+        "ssl_certificate {};\n    ssl_certificate_key {};\n    ssl_protocols TLSv1.2;\n    ssl_ciphers {ciphers};\n    ssl_prefer_server_ciphers on;\n    ssl_ecdh_curve secp384r1:prime256v1;",
+        m.path("rsa.crt"),
+        m.path("rsa.key")
+    ));
     let (lines, _) = scan(&[&s.addr()]);
     let e = &lines[0];
     assert_eq!(

@@ -4,66 +4,9 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use support::*;
-
-fn keygen(dir: &Path, name: &str, args: &[&str]) -> String {
-    let path = dir.join(name);
-    if !path.exists() {
-        let mut all = vec!["-q", "-N", "", "-f"];
-        let p = path.display().to_string();
-        all.push(&p);
-        all.extend_from_slice(args);
-        let ok = Command::new("ssh-keygen")
-            .args(&all)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "ssh-keygen {args:?}");
-    }
-    path.display().to_string()
-}
-
-/// `ssh-keygen -lf` of a public key file: the `SHA256:…` field.
-fn fingerprint_of(pubkey: &str) -> String {
-    let out = Command::new("ssh-keygen")
-        .args(["-lf", pubkey])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    out.split_whitespace().nth(1).unwrap_or_default().to_owned()
-}
-
-struct Sshd {
-    _server: Server,
-    config: String,
-    port: u16,
-}
-
-/// Starts sshd with `directives` and the given host keys.
-fn sshd(name: &str, directives: &str, host_keys: &[&str]) -> Sshd {
-    let dir = material().dir.join(format!("sshd-{name}-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::create_dir_all("/run/sshd");
-    let port = free_port();
-    let mut conf = format!(
-        "Port {port}\nListenAddress 127.0.0.1\nPidFile {}/sshd.pid\nUsePAM no\n",
-        dir.display()
-    );
-    for k in host_keys {
-        conf.push_str(&format!("HostKey {k}\n"));
-    }
-    conf.push_str(directives);
-    let config = dir.join("sshd_config").display().to_string();
-    let _ = std::fs::write(&config, conf);
-    let server = start_on("/usr/sbin/sshd", &["-D", "-e", "-f", &config], port);
-    Sshd {
-        _server: server,
-        config,
-        port,
-    }
-}
 
 /// Ground truth: a list from `sshd -T`.
 fn sshd_t(config: &str, key: &str) -> Vec<String> {

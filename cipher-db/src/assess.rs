@@ -8,7 +8,7 @@ use crate::verdict::{EndpointVerdict, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// One protocol version a TLS server accepts, with the suites it accepts under it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VersionOffer {
     /// The version.
     pub version: Option<TlsVersion>,
@@ -19,7 +19,7 @@ pub struct VersionOffer {
 }
 
 /// A public key seen on the wire (certificate leaf key or SSH host key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PublicKey {
     /// rsa, dsa, ec, ed25519, ed448.
     pub key: String,
@@ -43,7 +43,7 @@ impl PublicKey {
 }
 
 /// Finite-field DH parameters a server used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DhParams {
     /// Prime size in bits.
     pub bits: u32,
@@ -52,7 +52,7 @@ pub struct DhParams {
 }
 
 /// Protocol features of a TLS server; None means not tested.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsFeatures {
     /// Extended master secret negotiated under TLS 1.2.
     pub extended_master_secret: Option<bool>,
@@ -71,7 +71,7 @@ pub struct TlsFeatures {
 }
 
 /// Everything a TLS probe saw, in wire terms.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsOffer {
     /// Versions the server accepts, each with its suites.
     pub versions: Vec<VersionOffer>,
@@ -92,7 +92,7 @@ pub struct TlsOffer {
 }
 
 /// Everything an SSH probe saw, in wire terms. Lists keep the server's order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SshOffer {
     /// kex_algorithms (markers included).
     pub kex: Vec<String>,
@@ -115,7 +115,7 @@ pub struct SshOffer {
 }
 
 /// One judged observation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Policy name.
     pub policy: String,
@@ -138,7 +138,7 @@ pub struct Finding {
 }
 
 /// A policy's view of one endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Assessment {
     /// Policy name.
     pub policy: String,

@@ -36,7 +36,7 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// A protocol a policy speaks about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
     /// TLS and SSL.
@@ -46,7 +46,9 @@ pub enum Protocol {
 }
 
 /// Whether a verdict row was checked against its primary source.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Confidence {
     /// Checked against the cited document.
@@ -57,7 +59,7 @@ pub enum Confidence {
 }
 
 /// A verdict with why and on whose authority.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Reason {
     /// The verdict.
     pub verdict: Verdict,
@@ -73,7 +75,7 @@ pub struct Reason {
 }
 
 /// A policy's judgement of one item: the verdict and every reason behind it, worst first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Judgement {
     /// The worst verdict of the reasons.
     pub verdict: Verdict,
@@ -152,7 +154,7 @@ impl Rule {
 }
 
 /// A protocol feature a policy can require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Feature {
     /// TLS 1.2 must negotiate the extended master secret (RFC 7627).
@@ -190,7 +192,7 @@ impl Feature {
 }
 
 /// A requirement on a protocol feature, with the verdict of a server that fails it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Requirement {
     /// The feature.
     pub feature: Feature,
@@ -200,7 +202,7 @@ pub struct Requirement {
 }
 
 /// Limits on key and group sizes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KeyLimits {
     /// Smallest RSA modulus, in bits.
     pub rsa_min_bits: u32,
@@ -213,7 +215,7 @@ pub struct KeyLimits {
 }
 
 /// How the product behind a profile takes part in a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// It connects to the scanned server (its list order is the client preference).
@@ -223,7 +225,7 @@ pub enum Role {
 }
 
 /// The ordered algorithm lists of a product in FIPS mode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Profile {
     /// Client or server.
     pub role: Role,
@@ -916,7 +918,7 @@ impl Policy {
 }
 
 /// Serializable view of a policy.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PolicySummary<'a> {
     /// Name.
     pub name: &'a str,
@@ -943,7 +945,7 @@ pub struct PolicySummary<'a> {
 }
 
 /// Serializable view of one rule.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RuleSummary<'a> {
     /// Kind it applies to; none means any.
     pub kind: Option<Kind>,

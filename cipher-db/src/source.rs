@@ -2,7 +2,7 @@
 use serde::Serialize;
 
 /// A cited document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Source {
     /// Short id used in policies and reports, such as `SP800-52r2`.
     pub id: &'static str,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The name lists of an SSH KEXINIT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SshKind {
     /// kex_algorithms (including protocol markers such as `ext-info-s`).
@@ -19,7 +19,7 @@ pub enum SshKind {
 }
 
 /// One SSH algorithm name and its components.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SshAlgorithm {
     /// Which list it belongs to.
     pub kind: SshKind,

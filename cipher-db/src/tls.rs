@@ -4,7 +4,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A TLS or SSL protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum TlsVersion {
     /// SSL 2.0.
     #[serde(rename = "ssl2")]
@@ -108,7 +120,7 @@ impl fmt::Display for TlsVersion {
 }
 
 /// A TLS cipher suite and its components, as IANA names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CipherSuite {
     /// Two-byte code point.
     pub code: u16,
@@ -191,7 +203,7 @@ pub fn is_grease(code: u16) -> bool {
 }
 
 /// An SSL 2.0 cipher spec (three-byte code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Sslv2Cipher {
     /// Three-byte code, such as 0x0700C0.
     pub code: u32,
@@ -217,7 +229,7 @@ pub fn sslv2_ciphers() -> &'static [Sslv2Cipher] {
 }
 
 /// A supported_groups entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NamedGroup {
     /// Two-byte code point.
     pub code: u16,
@@ -250,7 +262,7 @@ pub fn group_by_name(name: &str) -> Option<&'static NamedGroup> {
 }
 
 /// A TLS signature scheme (TLS 1.3 SignatureScheme, or a TLS 1.2 hash/signature pair).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SignatureScheme {
     /// Two-byte code point.
     pub code: u16,
@@ -282,7 +294,7 @@ pub fn sigalg_by_name(name: &str) -> Option<&'static SignatureScheme> {
 }
 
 /// A named finite-field DH group (RFC 7919 ffdhe*, RFC 3526 MODP).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DhGroup {
     /// `ffdhe2048`, `modp2048` …
     pub name: &'static str,

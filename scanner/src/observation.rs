@@ -6,7 +6,7 @@ use fipsgate_cipher_db::tls::{self, TlsVersion};
 use serde::{Deserialize, Serialize};
 
 /// A cipher suite as reports name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuiteRef {
     /// `0xC02F` (SSL 2.0 specs: `0x0700C0`).
     pub code: String,
@@ -57,7 +57,7 @@ impl SuiteRef {
 }
 
 /// A protocol version the server accepts, with its suites.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VersionResult {
     /// The version.
     pub version: TlsVersion,
@@ -68,7 +68,7 @@ pub struct VersionResult {
 }
 
 /// A group or signature scheme as reports name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CodeName {
     /// `0x0017`.
     pub code: String,
@@ -100,7 +100,7 @@ impl CodeName {
 }
 
 /// One certificate of a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateInfo {
     /// Subject DN.
     pub subject: String,
@@ -131,7 +131,7 @@ pub struct CertificateInfo {
 }
 
 /// A certificate chain the server presented, leaf first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateChain {
     /// Key type of the leaf.
     pub key_type: String,
@@ -142,7 +142,7 @@ pub struct CertificateChain {
 }
 
 /// DHE parameters the server used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DhInfo {
     /// Prime size in bits.
     pub bits: u32,
@@ -151,7 +151,7 @@ pub struct DhInfo {
 }
 
 /// Protocol features (null: not tested or not applicable): the ones policies judge, and more.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Features {
     /// Extended master secret, secure renegotiation, fallback SCSV, encrypt-then-MAC, OCSP
     /// stapling, compression, early data.
@@ -166,7 +166,7 @@ pub struct Features {
 }
 
 /// Everything a TLS probe saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsObservation {
     /// Versions the server accepts, oldest first.
     pub versions: Vec<VersionResult>,
@@ -262,7 +262,7 @@ impl TlsObservation {
 }
 
 /// A host key proven by a key exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SshHostKey {
     /// The host key algorithm negotiated to fetch it (`rsa-sha2-512`, `ssh-ed25519` …).
     pub algorithm: String,
@@ -283,7 +283,7 @@ pub struct SshHostKey {
 }
 
 /// An OpenSSH host certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SshCertificate {
     /// Key ID.
     pub key_id: String,
@@ -304,7 +304,7 @@ pub struct SshCertificate {
 }
 
 /// Everything an SSH probe saw. Lists keep the server's order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SshObservation {
     /// The identification line, without CR LF.
     pub banner: String,

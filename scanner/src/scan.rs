@@ -1,14 +1,16 @@
-//! Orchestration: resolve targets, probe every address with bounded concurrency and deadlines,
-//! judge, and return one report per endpoint in the order the targets were given.
+//! Orchestration: resolve targets, probe every address with bounded concurrency (globally and
+//! per host) and deadlines, judge, and stream one report per endpoint in the order the targets
+//! were given.
 use crate::probe::starttls::Starttls;
 use crate::probe::{self, ErrorKind, ProbeConfig, ProbeError};
 use crate::report::{EndpointReport, Target};
-use crate::target::{Endpoint, TargetList, TargetSpec};
+use crate::target::{Endpoint, Shard, TargetList, TargetSpec};
 use fipsgate_cipher_db::policy::Policy;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::Instant;
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// Scan settings.
@@ -18,6 +20,14 @@ pub struct ScanConfig {
     pub probe: ProbeConfig,
     /// Endpoints probed at once.
     pub concurrency: usize,
+    /// Endpoints of one address probed at once.
+    pub per_host: usize,
+    /// Longest time one endpoint may take, all connections included.
+    pub endpoint_deadline: Duration,
+    /// Only this part of the target list.
+    pub shard: Option<Shard>,
+    /// Endpoints (host as named, port) already scanned, left out (`--resume`).
+    pub skip: HashSet<(String, u16)>,
     /// STARTTLS for every target; None picks by well-known port.
     pub starttls: StarttlsChoice,
     /// Addresses given for host names (like curl's --resolve), used instead of DNS.
@@ -120,11 +130,40 @@ async fn probe_endpoint(
     }
 }
 
+/// Per-address limits on endpoints in flight (`--per-host`); an address's entry lives as long
+/// as one of its endpoints is being probed.
+struct HostLimits {
+    per_host: usize,
+    hosts: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    /// Waits for a free place at this address.
+    async fn enter(&self, ip: IpAddr) -> Option<OwnedSemaphorePermit> {
+        let limit = {
+            let mut hosts = self.hosts.lock().ok()?;
+            hosts
+                .entry(ip)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host.max(1))))
+                .clone()
+        };
+        limit.acquire_owned().await.ok()
+    }
+
+    /// Drops the entries of addresses nobody is probing.
+    fn tidy(&self) {
+        if let Ok(mut hosts) = self.hosts.lock() {
+            hosts.retain(|_, s| Arc::strong_count(s) > 1);
+        }
+    }
+}
+
 /// Probes one endpoint as the user named it: each address its name resolves to is a report.
 async fn probe_named(
     ep: Endpoint,
     cfg: Arc<ScanConfig>,
     policies: Arc<Vec<Policy>>,
+    limits: Arc<HostLimits>,
 ) -> Vec<EndpointReport> {
     let spec = TargetSpec {
         host: ep.host.clone(),
@@ -165,7 +204,27 @@ async fn probe_named(
             ip: Some(addr.ip().to_string()),
             port: addr.port(),
         };
-        let report = probe_endpoint(addr, target, &service, probe_cfg.clone(), &policies).await;
+        let place = limits.enter(addr.ip()).await;
+        let started = Instant::now();
+        let probe = probe_endpoint(addr, target.clone(), &service, probe_cfg.clone(), &policies);
+        let report = match tokio::time::timeout(cfg.endpoint_deadline, probe).await {
+            Ok(r) => r,
+            Err(_) => EndpointReport::failed(
+                target,
+                &service,
+                ProbeError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the endpoint took longer than its deadline of {:?}",
+                        cfg.endpoint_deadline
+                    ),
+                ),
+                0,
+                started.elapsed().as_millis() as u64,
+            ),
+        };
+        drop(place);
+        limits.tidy();
         // Endpoints from blocks, ranges and port lists that do not answer are not findings.
         let silent = report.error.as_ref().is_some_and(|e| {
             matches!(
@@ -180,39 +239,96 @@ async fn probe_named(
     reports
 }
 
-/// Scans every endpoint of the list, at most `concurrency` at once; endpoints are generated
-/// lazily, so a large list costs memory only for the endpoints that answer. Reports come back
-/// in the order of the list.
+/// What a scan tells its caller as it goes.
+#[derive(Debug)]
+pub enum ScanEvent {
+    /// An endpoint of the list is finished (in completion order, for progress): how many
+    /// reports it gave (0 when it did not answer) and how many of them are errors.
+    Finished {
+        /// Reports of the endpoint.
+        reports: usize,
+        /// Reports with status error.
+        errors: usize,
+    },
+    /// A report, in the order of the target list.
+    Report(Box<EndpointReport>),
+}
+
+/// Scans every endpoint of the list (or of its shard, less those to skip), at most
+/// `concurrency` at once, and hands each report to `on_event` as soon as every endpoint before
+/// it in the list is done. Endpoints are generated lazily and reports leave at once, so memory
+/// stays bounded by the endpoints in flight whatever the list's size.
 pub async fn scan(
     targets: &TargetList,
     cfg: &ScanConfig,
     policies: Arc<Vec<Policy>>,
-) -> Vec<EndpointReport> {
+    on_event: &mut (dyn FnMut(ScanEvent) + Send),
+) {
     let limit = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let limits = Arc::new(HostLimits {
+        per_host: cfg.per_host,
+        hosts: Mutex::new(HashMap::new()),
+    });
     let cfg = Arc::new(cfg.clone());
     let mut tasks = JoinSet::new();
-    let mut reports: Vec<(usize, Vec<EndpointReport>)> = Vec::new();
-    for (index, ep) in targets.endpoints().enumerate() {
+    let mut order = InOrder::default();
+    let chosen = targets
+        .endpoints()
+        .enumerate()
+        .filter(|(position, _)| cfg.shard.is_none_or(|s| s.holds(*position as u64)))
+        .filter(|(_, ep)| !cfg.skip.contains(&(ep.host.clone(), ep.port)))
+        .map(|(_, ep)| ep);
+    for (index, ep) in chosen.enumerate() {
         let Ok(permit) = limit.clone().acquire_owned().await else {
             break;
         };
-        let (cfg, policies) = (cfg.clone(), policies.clone());
+        let (cfg, policies, limits) = (cfg.clone(), policies.clone(), limits.clone());
         tasks.spawn(async move {
-            let r = probe_named(ep, cfg, policies).await;
+            let r = probe_named(ep, cfg, policies, limits).await;
             drop(permit);
             (index, r)
         });
         while let Some(done) = tasks.try_join_next() {
-            if let Ok(r) = done {
-                reports.push(r);
+            if let Ok((index, r)) = done {
+                order.finished(index, r, on_event);
             }
         }
     }
     while let Some(joined) = tasks.join_next().await {
-        if let Ok(r) = joined {
-            reports.push(r);
+        if let Ok((index, r)) = joined {
+            order.finished(index, r, on_event);
         }
     }
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().flat_map(|(_, r)| r).collect()
+}
+
+/// Holds reports that finished before an earlier endpoint of the list, and lets them out in
+/// list order.
+#[derive(Default)]
+struct InOrder {
+    next: usize,
+    waiting: BTreeMap<usize, Vec<EndpointReport>>,
+}
+
+impl InOrder {
+    fn finished(
+        &mut self,
+        index: usize,
+        reports: Vec<EndpointReport>,
+        on_event: &mut (dyn FnMut(ScanEvent) + Send),
+    ) {
+        on_event(ScanEvent::Finished {
+            reports: reports.len(),
+            errors: reports
+                .iter()
+                .filter(|r| r.status == crate::report::Status::Error)
+                .count(),
+        });
+        self.waiting.insert(index, reports);
+        while let Some(ready) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            for r in ready {
+                on_event(ScanEvent::Report(Box::new(r)));
+            }
+        }
+    }
 }

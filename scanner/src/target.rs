@@ -392,6 +392,38 @@ impl TargetList {
     }
 }
 
+/// One part of a deterministic partition of a target list (`--shard I/N`): the endpoints whose
+/// position in the list is I modulo N, so N machines given the same targets cover each endpoint
+/// exactly once. I counts from 0, like a Kubernetes Indexed Job's completion index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This part, 0 ≤ index < count.
+    pub index: u64,
+    /// Number of parts.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parses `I/N`.
+    pub fn parse(s: &str) -> Result<Self, TargetError> {
+        let bad = |why: &str| err(s, why);
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| bad("expected I/N, such as 0/4"))?;
+        let index: u64 = i.trim().parse().map_err(|_| bad("I is not a number"))?;
+        let count: u64 = n.trim().parse().map_err(|_| bad("N is not a number"))?;
+        if count == 0 || index >= count {
+            return Err(bad("I must be at least 0 and below N"));
+        }
+        Ok(Self { index, count })
+    }
+
+    /// Whether the endpoint at this position of the list is in this part.
+    pub fn holds(&self, position: u64) -> bool {
+        position % self.count == self.index
+    }
+}
+
 #[cfg(test)]
 mod list_tests {
     use super::*;
@@ -470,5 +502,18 @@ mod list_tests {
         assert!(
             parse_ports("0").is_err() && parse_ports("90-80").is_err() && parse_ports("").is_err()
         );
+        for bad in ["1/1", "0/0", "x/2", "3", "-1/2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn shards_partition_the_list() {
+        let shards: Vec<Shard> = (0..3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        for position in 0..100 {
+            assert_eq!(shards.iter().filter(|s| s.holds(position)).count(), 1);
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! One module per command group.
 mod audit;
 mod db;
+mod diff;
 mod policy;
 mod report;
 mod scan;
@@ -18,8 +19,14 @@ pub type CommandResult = Result<u8, Box<dyn Error>>;
 pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
         Command::Version(f) => version::run(f.format),
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Report(args) => report::run(args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Schema => {
+            crate::output::print_json(&fipsgate_scanner::report::json_schema())?;
+            Ok(crate::exit::OK)
+        }
+
         Command::Audit(cmd) => audit::run(cmd),
         Command::Db(cmd) => db::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),

@@ -1,11 +1,11 @@
 //! `fipsgate report`: re-judge a saved NDJSON scan under other policies, offline.
-use super::scan::emit;
 use super::{load_policies, CommandResult};
 use crate::cli::ReportArgs;
+use crate::emit::{destinations, Emitter};
 use crate::exit;
 use fipsgate_scanner::observation::{SshObservation, TlsObservation};
 use fipsgate_scanner::probe::ProbeError;
-use fipsgate_scanner::report::{EndpointReport, ScanBegin, ScanEnd, Target, SCHEMA_VERSION};
+use fipsgate_scanner::report::{EndpointReport, ScanBegin, Target, SCHEMA_VERSION};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -26,11 +26,36 @@ fn rejudge(
         .to_owned();
     let connections = u32::try_from(line["connections"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX);
     let duration_ms = line["duration_ms"].as_u64().unwrap_or(0);
+    let mut report = rebuild(
+        line,
+        policies,
+        at,
+        target,
+        &service,
+        connections,
+        duration_ms,
+    )?;
+    if let Some(t) = line["scanned_at"].as_str() {
+        t.clone_into(&mut report.scanned_at);
+    }
+    Ok(report)
+}
+
+/// The report of a saved endpoint's observations under `policies`.
+fn rebuild(
+    line: &Value,
+    policies: &[fipsgate_cipher_db::policy::Policy],
+    at: &str,
+    target: Target,
+    service: &str,
+    connections: u32,
+    duration_ms: u64,
+) -> Result<EndpointReport, String> {
     if line["status"] == "error" {
         let error: ProbeError = field(line, "error", at)?;
         return Ok(EndpointReport::failed(
             target,
-            &service,
+            service,
             error,
             connections,
             duration_ms,
@@ -40,7 +65,7 @@ fn rejudge(
         let obs: TlsObservation = field(line, "tls", at)?;
         return Ok(EndpointReport::tls(
             target,
-            &service,
+            service,
             obs,
             policies,
             connections,
@@ -95,7 +120,23 @@ pub fn run(args: ReportArgs) -> CommandResult {
         eprintln!("fipsgate: {}: no endpoint lines", args.file);
         return Ok(exit::USAGE);
     }
-    let begin = ScanBegin::now(&policies, std::env::args().collect());
-    let end = ScanEnd::summarize(&reports, &policies, duration_ms);
-    emit(&begin, &reports, &end, &policies, &args.judge)
+    let destinations = destinations(&args.judge)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(async {
+        let mut out = Emitter::new(
+            &args.judge,
+            &policies,
+            destinations,
+            std::time::Duration::from_secs(5),
+            false,
+        )?;
+        out.begin(&ScanBegin::now(&policies, std::env::args().collect()));
+        for r in &reports {
+            out.endpoint(r);
+        }
+        out.finish(duration_ms).await
+    })?;
+    Ok(code)
 }

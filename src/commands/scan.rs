@@ -1,17 +1,18 @@
 //! `fipsgate scan`.
 use super::{load_policies, CommandResult};
-use crate::cli::{FailOn, JudgeArgs, ScanArgs, ScanFormat};
-use crate::exit;
-use crate::output::print_text;
-use fipsgate_cipher_db::policy::Policy;
-use fipsgate_cipher_db::EndpointVerdict;
+use crate::cli::ScanArgs;
+use crate::emit::{destinations, Emitter};
+use fipsgate_scanner::probe::pace::Pacer;
 use fipsgate_scanner::probe::starttls::Starttls;
 use fipsgate_scanner::probe::ProbeConfig;
-use fipsgate_scanner::report::{text, EndpointReport, ScanBegin, ScanEnd, Status};
-use fipsgate_scanner::scan::{scan, ScanConfig, StarttlsChoice};
+use fipsgate_scanner::report::ScanBegin;
+use fipsgate_scanner::scan::{scan, ScanConfig, ScanEvent, StarttlsChoice};
 use fipsgate_scanner::target::{
-    parse_ports, TargetList, TargetPattern, CONFIRM_ABOVE, DEFAULT_TLS_PORT,
+    parse_ports, Shard, TargetList, TargetPattern, CONFIRM_ABOVE, DEFAULT_TLS_PORT,
 };
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashSet;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,14 +63,64 @@ fn target_list(args: &ScanArgs) -> Result<TargetList, Box<dyn std::error::Error>
     Ok(list)
 }
 
+/// The endpoints (host as named, port) of an earlier NDJSON output; a last line cut short by
+/// a killed scan is ignored.
+fn already_scanned(path: &str) -> Result<HashSet<(String, u16)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--resume {path}: {e}"))?;
+    let mut done = HashSet::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (n, line) in lines.iter().enumerate() {
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(_) if n + 1 == lines.len() => break,
+            Err(e) => return Err(format!("--resume {path}:{}: not JSON: {e}", n + 1)),
+        };
+        if value["type"] != "endpoint" {
+            continue;
+        }
+        let host = value["target"]["host"].as_str();
+        let port = value["target"]["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok());
+        if let (Some(host), Some(port)) = (host, port) {
+            done.insert((host.to_owned(), port));
+        }
+    }
+    Ok(done)
+}
+
+/// A progress bar on standard error when it is a terminal.
+fn progress_bar(args: &ScanArgs, total: u128) -> Option<ProgressBar> {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(
+        Some(u64::try_from(total).unwrap_or(u64::MAX)),
+        ProgressDrawTarget::stderr(),
+    );
+    let style =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} endpoints  {msg}  {per_sec}  ETA {eta}")
+            .map(|s| s.progress_chars("=> "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 /// Scans the targets and prints the report. Everything the user gave is checked before any
 /// connection is made.
 pub fn run(args: ScanArgs) -> CommandResult {
     let targets = target_list(&args)?;
     let policies = Arc::new(load_policies(&args.judge.policies.names)?);
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
-        return Err("--timeout must be a number of seconds above 0 and at most 600".into());
-    }
+    let seconds = |flag: &str, v: f64| {
+        if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+            Ok(Duration::from_secs_f64(v))
+        } else {
+            Err(format!("{flag} must be a number of seconds above 0"))
+        }
+    };
+    let timeout = seconds("--timeout", args.timeout.min(600.0))?;
+    let endpoint_deadline = seconds("--endpoint-timeout", args.endpoint_timeout)?;
     let starttls = match args.starttls.as_deref() {
         None => StarttlsChoice::ByPort,
         Some("none") => StarttlsChoice::Never,
@@ -105,94 +156,64 @@ pub fn run(args: ScanArgs) -> CommandResult {
     } else {
         None
     };
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse(s).map_err(|e| format!("--shard {s:?}: {}", e.reason)))
+        .transpose()?;
+    if args.rate == Some(0) {
+        return Err("--rate must be at least 1 connection a second".into());
+    }
+    let skip = match &args.resume {
+        Some(path) => already_scanned(path)?,
+        None => HashSet::new(),
+    };
+    let append = args.resume.is_some() && args.resume == args.judge.output;
+    let destinations = destinations(&args.judge)?;
     let cfg = ScanConfig {
         starttls,
         resolve,
-
         probe: ProbeConfig {
             confirm,
             delay: Duration::from_millis(args.delay.min(60_000)),
-            timeout: Duration::from_secs_f64(args.timeout),
+            timeout,
             sni: args.sni.clone(),
+            pacer: args.rate.map(|r| Arc::new(Pacer::new(r))),
+            retries: args.retries.min(10),
             ..ProbeConfig::default()
         },
         concurrency: args.concurrency.clamp(1, 4096),
+        per_host: args.per_host.clamp(1, 4096),
+        endpoint_deadline,
+        shard,
+        skip,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let begin = ScanBegin::now(&policies, std::env::args().collect());
+    let total = targets.count() / u128::from(shard.map_or(1, |s| s.count));
+    let bar = progress_bar(&args, total);
     let started = std::time::Instant::now();
-    let reports = runtime.block_on(scan(&targets, &cfg, policies.clone()));
-    let end = ScanEnd::summarize(&reports, &policies, started.elapsed().as_millis() as u64);
-    emit(&begin, &reports, &end, &policies, &args.judge)
-}
-
-/// Prints a scan (or a re-judged one) as `judge` says, to its `-o` file or standard output, and
-/// returns the exit code: 3 if an endpoint could not be scanned, 1 if a verdict is at or above
-/// `--fail-on`, else 0.
-pub fn emit(
-    begin: &ScanBegin,
-    reports: &[EndpointReport],
-    end: &ScanEnd,
-    policies: &[Policy],
-    judge: &JudgeArgs,
-) -> CommandResult {
-    let mut out = String::new();
-    match judge.format {
-        ScanFormat::Ndjson => {
-            for line in std::iter::once(serde_json::to_string(begin)?)
-                .chain(
-                    reports
-                        .iter()
-                        .map(serde_json::to_string)
-                        .collect::<Result<Vec<_>, _>>()?,
-                )
-                .chain(std::iter::once(serde_json::to_string(end)?))
-            {
-                out.push_str(&line);
-                out.push('\n');
+    let code = runtime.block_on(async {
+        let mut out = Emitter::new(&args.judge, &policies, destinations, timeout, append)?;
+        out.begin(&ScanBegin::now(&policies, std::env::args().collect()));
+        let (mut open, mut errors) = (0usize, 0usize);
+        let mut on_event = |event: ScanEvent| match event {
+            ScanEvent::Finished { reports, errors: e } => {
+                open += reports - e;
+                errors += e;
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                    bar.set_message(format!("{open} open, {errors} errors"));
+                }
             }
+            ScanEvent::Report(r) => out.endpoint(&r),
+        };
+        scan(&targets, &cfg, policies.clone(), &mut on_event).await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
         }
-        ScanFormat::Text => {
-            for r in reports {
-                out.push_str(&text::render(r, policies));
-                out.push('\n');
-            }
-            let counts: Vec<String> = end
-                .verdicts
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}: {} fips-only, {} fips-capable, {} not-fips-capable",
-                        c.policy, c.fips_only, c.fips_capable, c.not_fips_capable
-                    )
-                })
-                .collect();
-            out.push_str(&format!(
-                "{} endpoints, {} not scanned; {}; {} connections, {} ms\n",
-                end.endpoints,
-                end.errors,
-                counts.join("; "),
-                end.connections,
-                end.duration_ms
-            ));
-        }
-    }
-    match &judge.output {
-        Some(path) => std::fs::write(path, &out).map_err(|e| format!("-o {path}: {e}"))?,
-        None => print_text(&out)?,
-    }
-    let threshold = match judge.fail_on {
-        FailOn::FipsCapable => EndpointVerdict::FipsCapable,
-        FailOn::NotFipsCapable => EndpointVerdict::NotFipsCapable,
-    };
-    if reports.iter().any(|r| r.status == Status::Error) {
-        return Ok(exit::UNSCANNED);
-    }
-    let failing = reports
-        .iter()
-        .flat_map(|r| &r.verdicts)
-        .any(|v| v.verdict >= threshold);
-    Ok(if failing { exit::FINDINGS } else { exit::OK })
+        out.finish(started.elapsed().as_millis() as u64).await
+    })?;
+    Ok(code)
 }

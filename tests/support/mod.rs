@@ -387,3 +387,81 @@ pub fn hello_has_extensions(record: &[u8]) -> bool {
     at += 1 + byte(at);
     record.len() > at
 }
+
+/// `ssh-keygen` a key with these arguments unless it exists; returns its path.
+pub fn keygen(dir: &Path, name: &str, args: &[&str]) -> String {
+    let path = dir.join(name);
+    if !path.exists() {
+        let mut all = vec!["-q", "-N", "", "-f"];
+        let p = path.display().to_string();
+        all.push(&p);
+        all.extend_from_slice(args);
+        let ok = Command::new("ssh-keygen")
+            .args(&all)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "ssh-keygen {args:?}");
+    }
+    path.display().to_string()
+}
+
+/// `ssh-keygen -lf` of a public key file: the `SHA256:…` field.
+pub fn fingerprint_of(pubkey: &str) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-lf", pubkey])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.split_whitespace().nth(1).unwrap_or_default().to_owned()
+}
+
+/// An sshd killed when dropped.
+pub struct Sshd {
+    _server: Server,
+    /// Its sshd_config.
+    pub config: String,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+/// Starts sshd with `directives` and the given host keys.
+pub fn sshd(name: &str, directives: &str, host_keys: &[&str]) -> Sshd {
+    let dir = material().dir.join(format!("sshd-{name}-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let port = free_port();
+    let mut conf = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nPidFile {}/sshd.pid\nUsePAM no\n",
+        dir.display()
+    );
+    for k in host_keys {
+        conf.push_str(&format!("HostKey {k}\n"));
+    }
+    conf.push_str(directives);
+    let config = dir.join("sshd_config").display().to_string();
+    let _ = std::fs::write(&config, conf);
+    let server = start_on("/usr/sbin/sshd", &["-D", "-e", "-f", &config], port);
+    Sshd {
+        _server: server,
+        config,
+        port,
+    }
+}
+
+/// nginx in the foreground on a free loopback port, its TLS server block given `ssl` (the
+/// ssl_* directives), answering `ok`.
+pub fn nginx(ssl: &str) -> Server {
+    let dir = material().dir.join(format!("nginx-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let port = free_port();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    {ssl}\n    return 200 ok;\n  }}\n}}\n",
+        d = dir.display(),
+    );
+    let conf_path = dir.join("nginx.conf");
+    let _ = std::fs::write(&conf_path, conf);
+    let conf_arg = conf_path.display().to_string();
+    let prefix = dir.display().to_string();
+    start_on("nginx", &["-p", &prefix, "-c", &conf_arg], port)
+}

@@ -166,7 +166,7 @@ fn resolve(value: &str, default: &[String], kind: SshKind) -> Vec<String> {
 }
 
 /// One problem the audit found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuditFinding {
     /// Policy that judges it.
     pub policy: String,
@@ -193,7 +193,7 @@ pub struct AuditFinding {
 }
 
 /// The effective value of one list directive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Setting {
     /// Directive.
     pub directive: String,
@@ -209,7 +209,7 @@ pub struct Setting {
 }
 
 /// The audit of one configuration under several policies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AuditReport {
     /// The configuration audited.
     pub file: String,

@@ -52,8 +52,8 @@ pub fn summarize(der: &[u8]) -> Option<CertificateInfo> {
         subject,
         issuer,
         sans,
-        not_before: rfc3339(cert.validity().not_before.timestamp()),
-        not_after: rfc3339(cert.validity().not_after.timestamp()),
+        not_before: crate::time::rfc3339(cert.validity().not_before.timestamp()),
+        not_after: crate::time::rfc3339(cert.validity().not_after.timestamp()),
         key_type,
         key_bits,
         curve: curve.map(str::to_owned),
@@ -116,27 +116,6 @@ fn ip_text(bytes: &[u8]) -> String {
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// RFC 3339 UTC time of a Unix timestamp (proleptic Gregorian, days-from-civil inverse).
-pub(crate) fn rfc3339(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// Accepts any certificate and signature, offering only the schemes given, and remembers
@@ -309,14 +288,6 @@ pub async fn handshake_tls13(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59Z");
-        assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
-    }
 
     #[test]
     fn garbage_is_not_a_certificate() {

@@ -1,6 +1,7 @@
 //! Async probes on tokio. Every network wait has a deadline; every failure is a typed error.
 pub mod certs;
 pub mod confirm;
+pub mod pace;
 pub mod ssh;
 pub mod starttls;
 pub mod tls;
@@ -8,13 +9,14 @@ pub mod tls;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// What kind of failure ended a probe (the `error.kind` of reports).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The host name did not resolve.
@@ -38,7 +40,7 @@ pub enum ErrorKind {
 }
 
 /// A probe failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeError {
     /// What kind.
     pub kind: ErrorKind,
@@ -105,6 +107,10 @@ pub struct ProbeConfig {
     /// Confirm SSH endpoints with a real libssh2 handshake offering only what this policy
     /// approves.
     pub confirm: Option<fipsgate_cipher_db::policy::Policy>,
+    /// Global connection rate shared by every probe of a scan (`--rate`).
+    pub pacer: Option<Arc<pace::Pacer>>,
+    /// Further attempts of a TCP connect that timed out or was reset.
+    pub retries: u32,
 }
 
 impl Default for ProbeConfig {
@@ -116,6 +122,8 @@ impl Default for ProbeConfig {
             starttls: None,
             delay: Duration::ZERO,
             confirm: None,
+            pacer: None,
+            retries: 0,
         }
     }
 }
@@ -127,18 +135,37 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Connects within the deadline.
-    pub(crate) async fn open(addr: SocketAddr, deadline: Duration) -> Result<Self, ProbeError> {
-        match timeout(deadline, TcpStream::connect(addr)).await {
-            Err(_) => Err(ProbeError::new(
-                ErrorKind::Timeout,
-                format!("connect to {addr} timed out after {deadline:?}"),
-            )),
-            Ok(Err(e)) => Err(ProbeError::io(&e, &format!("connect to {addr}"))),
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                Ok(Self { stream, deadline })
+    /// Connects within the deadline, at the scan's rate, trying again after a timeout or a reset
+    /// (lost SYNs on busy networks) with a doubling pause; a refusal is final.
+    pub(crate) async fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
+        let deadline = cfg.timeout;
+        let mut pause = Duration::from_millis(200);
+        let mut attempt = 0;
+        loop {
+            if let Some(pacer) = &cfg.pacer {
+                pacer.wait().await;
             }
+            let failure = match timeout(deadline, TcpStream::connect(addr)).await {
+                Err(_) => ProbeError::new(
+                    ErrorKind::Timeout,
+                    format!("connect to {addr} timed out after {deadline:?}"),
+                ),
+                Ok(Err(e)) => ProbeError::io(&e, &format!("connect to {addr}")),
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(Self { stream, deadline });
+                }
+            };
+            let transient = matches!(
+                failure.kind,
+                ErrorKind::Timeout | ErrorKind::ConnectionReset
+            );
+            if !transient || attempt >= cfg.retries {
+                return Err(failure);
+            }
+            attempt += 1;
+            tokio::time::sleep(pause).await;
+            pause *= 2;
         }
     }
 
@@ -165,7 +192,8 @@ impl Conn {
 
     /// Connects and runs the configured STARTTLS dialogue: the connection is then ready for TLS.
     pub(crate) async fn open_tls(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
-        let mut conn = Self::open(addr, cfg.timeout).await?;
+        let mut conn = Self::open(addr, cfg).await?;
+
         if let Some(proto) = cfg.starttls {
             let host = cfg.sni.clone().unwrap_or_else(|| addr.ip().to_string());
             let deadline = cfg.timeout * 3;

@@ -31,7 +31,7 @@ struct Session {
 
 impl Session {
     async fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
-        let mut conn = Conn::open(addr, cfg.timeout).await?;
+        let mut conn = Conn::open(addr, cfg).await?;
         conn.send(format!("{CLIENT_ID}\r\n").as_bytes()).await?;
         let mut buf = Vec::new();
         let mut pre_banner = Vec::new();
@@ -407,7 +407,7 @@ async fn fetch_host_key(
             if t == u64::MAX {
                 "forever".to_owned()
             } else {
-                super::certs::rfc3339(i64::try_from(t).unwrap_or(i64::MAX))
+                crate::time::rfc3339(i64::try_from(t).unwrap_or(i64::MAX))
             }
         };
         let ca = HostKey::parse(&c.ca_key)

@@ -8,7 +8,7 @@ use std::fmt;
 const MAX_DIALOGUE: usize = 64 * 1024;
 
 /// Protocols that upgrade a plaintext connection to TLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Starttls {
     /// SMTP `STARTTLS` (RFC 3207).

@@ -8,13 +8,20 @@ use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::{EndpointVerdict, Kind};
 use serde::{Deserialize, Serialize};
 
+pub mod cef;
+pub mod ecs;
+pub mod format;
+pub mod hec;
+pub mod html;
+pub mod leef;
+pub mod ocsf;
 pub mod text;
 
 /// Version of the report format; every NDJSON line carries it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Where an endpoint is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Target {
     /// The host as given.
     pub host: String,
@@ -25,7 +32,7 @@ pub struct Target {
 }
 
 /// Whether the endpoint could be scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Scanned.
@@ -35,7 +42,7 @@ pub enum Status {
 }
 
 /// One policy's endpoint verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyVerdict {
     /// Policy name.
     pub policy: String,
@@ -44,7 +51,7 @@ pub struct PolicyVerdict {
 }
 
 /// What a vendor profile would negotiate with this endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Negotiation {
     /// Policy whose profile was played.
     pub policy: String,
@@ -57,7 +64,7 @@ pub struct Negotiation {
 }
 
 /// One scanned endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EndpointReport {
     /// Always `endpoint`.
     #[serde(rename = "type")]
@@ -90,6 +97,8 @@ pub struct EndpointReport {
     pub connections: u32,
     /// Wall time of the probe.
     pub duration_ms: u64,
+    /// When the probe ended, RFC 3339 UTC.
+    pub scanned_at: String,
 }
 
 impl EndpointReport {
@@ -115,6 +124,7 @@ impl EndpointReport {
             negotiations: Vec::new(),
             connections,
             duration_ms,
+            scanned_at: crate::time::now(),
         }
     }
 
@@ -208,7 +218,7 @@ impl EndpointReport {
 }
 
 /// The first NDJSON line of a scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScanBegin {
     /// Always `scan_begin`.
     #[serde(rename = "type")]
@@ -228,22 +238,19 @@ pub struct ScanBegin {
 impl ScanBegin {
     /// A begin line for a scan starting now.
     pub fn now(policies: &[Policy], arguments: Vec<String>) -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         Self {
             kind: "scan_begin",
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION"),
             policies: policies.iter().map(|p| p.name.clone()).collect(),
             arguments,
-            started_at: crate::probe::certs::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX)),
+            started_at: crate::time::now(),
         }
     }
 }
 
 /// Endpoint counts of one policy in [`ScanEnd`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct VerdictCounts {
     /// Policy name.
     pub policy: String,
@@ -256,7 +263,7 @@ pub struct VerdictCounts {
 }
 
 /// The last NDJSON line of a scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScanEnd {
     /// Always `scan_end`.
     #[serde(rename = "type")]
@@ -276,37 +283,85 @@ pub struct ScanEnd {
 }
 
 impl ScanEnd {
-    /// The end line summing these reports.
-    pub fn summarize(reports: &[EndpointReport], policies: &[Policy], duration_ms: u64) -> Self {
-        let verdicts = policies
-            .iter()
-            .map(|p| {
-                let mut c = VerdictCounts {
-                    policy: p.name.clone(),
-                    ..Default::default()
-                };
-                for v in reports
-                    .iter()
-                    .flat_map(|r| &r.verdicts)
-                    .filter(|v| v.policy == p.name)
-                {
-                    match v.verdict {
-                        EndpointVerdict::FipsOnly => c.fips_only += 1,
-                        EndpointVerdict::FipsCapable => c.fips_capable += 1,
-                        EndpointVerdict::NotFipsCapable => c.not_fips_capable += 1,
-                    }
-                }
-                c
-            })
-            .collect();
+    /// An end line with nothing counted yet, for these policies.
+    pub fn new(policies: &[Policy]) -> Self {
         Self {
             kind: "scan_end",
             schema_version: SCHEMA_VERSION,
-            endpoints: reports.len(),
-            errors: reports.iter().filter(|r| r.status == Status::Error).count(),
-            verdicts,
-            connections: reports.iter().map(|r| u64::from(r.connections)).sum(),
-            duration_ms,
+            endpoints: 0,
+            errors: 0,
+            verdicts: policies
+                .iter()
+                .map(|p| VerdictCounts {
+                    policy: p.name.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            connections: 0,
+            duration_ms: 0,
         }
     }
+
+    /// Counts one report.
+    pub fn count(&mut self, report: &EndpointReport) {
+        self.endpoints += 1;
+        if report.status == Status::Error {
+            self.errors += 1;
+        }
+        self.connections += u64::from(report.connections);
+        for v in &report.verdicts {
+            if let Some(c) = self.verdicts.iter_mut().find(|c| c.policy == v.policy) {
+                match v.verdict {
+                    EndpointVerdict::FipsOnly => c.fips_only += 1,
+                    EndpointVerdict::FipsCapable => c.fips_capable += 1,
+                    EndpointVerdict::NotFipsCapable => c.not_fips_capable += 1,
+                }
+            }
+        }
+    }
+}
+
+/// Where the published schema of an NDJSON line lives.
+pub const SCHEMA_ID: &str =
+    "https://github.com/fipsgate/fipsgate/blob/main/docs/schema/report.schema.json";
+
+/// The JSON Schema (draft 2020-12) of one NDJSON line: a `scan_begin`, an `endpoint` or a
+/// `scan_end` object, generated from the types that write them.
+pub fn json_schema() -> serde_json::Value {
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
+    let lines = [
+        ("scan_begin", generator.subschema_for::<ScanBegin>()),
+        ("endpoint", generator.subschema_for::<EndpointReport>()),
+        ("scan_end", generator.subschema_for::<ScanEnd>()),
+    ];
+    let mut defs = generator.take_definitions(true);
+    for (kind, schema) in &lines {
+        let name = schema
+            .get("$ref")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or_default();
+        // The line kind and the schema version are constants, which Rust's types do not say.
+        if let Some(props) = defs
+            .get_mut(name)
+            .and_then(|d| d.get_mut("properties"))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            props.insert("type".into(), serde_json::json!({"const": kind}));
+            props.insert(
+                "schema_version".into(),
+                serde_json::json!({"const": SCHEMA_VERSION}),
+            );
+        }
+    }
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "fipsgate NDJSON report line",
+        "description": "One line of `fipsgate scan --format ndjson`: scan_begin, then one endpoint per scanned address, then scan_end.",
+        "oneOf": lines.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
+        "$defs": defs,
+    })
 }

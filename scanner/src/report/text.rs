@@ -1,9 +1,11 @@
-//! The human report: one block per endpoint.
-use super::{EndpointReport, Status};
+//! The human report: one block per endpoint, verdicts coloured on terminals.
+use super::format::{Render, Settings};
+use super::{EndpointReport, ScanBegin, ScanEnd, Status};
 use crate::observation::{SshObservation, TlsObservation};
 use fipsgate_cipher_db::negotiate::TlsNegotiation;
 use fipsgate_cipher_db::negotiate::{Choice, SshNegotiation};
 use fipsgate_cipher_db::policy::Policy;
+use fipsgate_cipher_db::EndpointVerdict;
 use fipsgate_cipher_db::{Item, Verdict};
 use std::fmt::Write as _;
 
@@ -15,8 +17,74 @@ fn yes_no(v: Option<bool>) -> &'static str {
     }
 }
 
+/// An endpoint verdict, in its ANSI colour when `color`.
+fn paint(v: EndpointVerdict, color: bool) -> String {
+    let code = match v {
+        EndpointVerdict::FipsOnly => "32",
+        EndpointVerdict::FipsCapable => "33",
+        EndpointVerdict::NotFipsCapable => "31",
+    };
+    if color {
+        format!("\x1b[{code}m{}\x1b[0m", v.as_str())
+    } else {
+        v.as_str().to_owned()
+    }
+}
+
+/// The text renderer.
+pub struct TextRender {
+    settings: Settings,
+}
+
+impl TextRender {
+    /// A renderer.
+    pub fn new(settings: Settings) -> Self {
+        Self { settings }
+    }
+}
+
+impl Render for TextRender {
+    fn begin(&mut self, _: &ScanBegin) -> String {
+        String::new()
+    }
+
+    fn endpoint(&mut self, report: &EndpointReport) -> String {
+        let mut out = render(report, &self.settings.policies, self.settings.color);
+        out.push('\n');
+        out
+    }
+
+    fn end(&mut self, end: &ScanEnd) -> String {
+        let color = self.settings.color;
+        let counts: Vec<String> = end
+            .verdicts
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {} {}, {} {}, {} {}",
+                    c.policy,
+                    c.fips_only,
+                    paint(EndpointVerdict::FipsOnly, color),
+                    c.fips_capable,
+                    paint(EndpointVerdict::FipsCapable, color),
+                    c.not_fips_capable,
+                    paint(EndpointVerdict::NotFipsCapable, color)
+                )
+            })
+            .collect();
+        format!(
+            "{} endpoints, {} not scanned; {}; {} connections, {} ms\n",
+            end.endpoints,
+            end.errors,
+            counts.join("; "),
+            end.connections,
+            end.duration_ms
+        )
+    }
+}
+
 /// Renders one endpoint; `policies` supplies the per-suite verdict column (the first policy).
-pub fn render(r: &EndpointReport, policies: &[Policy]) -> String {
+pub fn render(r: &EndpointReport, policies: &[Policy], color: bool) -> String {
     let mut out = String::new();
     let ip = r.target.ip.as_deref().unwrap_or("?");
     let addr = if ip.contains(':') {
@@ -32,12 +100,18 @@ pub fn render(r: &EndpointReport, policies: &[Policy]) -> String {
     let _ = writeln!(out, "{name}  {}", r.service);
     if r.status == Status::Error {
         if let Some(e) = &r.error {
-            let _ = writeln!(out, "  error: {:?}: {}", e.kind, e.message);
+            let kind = format!("{:?}", e.kind);
+            let kind = if color {
+                format!("\x1b[31m{kind}\x1b[0m")
+            } else {
+                kind
+            };
+            let _ = writeln!(out, "  error: {kind}: {}", e.message);
         }
         return out;
     }
     for v in &r.verdicts {
-        let _ = writeln!(out, "  {:<24} {}", v.policy, v.verdict.as_str());
+        let _ = writeln!(out, "  {:<24} {}", v.policy, paint(v.verdict, color));
     }
     if let Some(tls) = &r.tls {
         render_tls(&mut out, tls, policies);
