@@ -3,6 +3,13 @@
 # A TCP port nobody listens on right now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# N distinct free TCP ports, one per line (bound all at once, so none repeats).
+free_ports() { python3 -c '
+import socket,sys
+socks=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1",0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
+
 # Waits up to 5 s for 127.0.0.1:$1 to accept.
 wait_port() {
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
