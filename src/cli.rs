@@ -24,6 +24,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Print the JSON Schema of the NDJSON report lines (docs/schema/report.schema.json).
     Schema,
+    /// Terminate TLS with FIPS-validated crypto only and forward plaintext to backends
+    /// (docs/proxy.md).
+    Proxy(ProxyArgs),
     /// Audit configurations against policies.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -104,7 +107,33 @@ pub struct ScanArgs {
     pub judge: JudgeArgs,
 }
 
+/// `fipsgate proxy …`
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Run with this TOML configuration (reloaded on SIGHUP and when the file changes).
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    pub config: Option<String>,
+    /// Check this configuration and the FIPS status, print what would run, and exit.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<String>,
+    /// One-line form: the address to listen on.
+    #[arg(long, value_name = "ADDR", requires_all = ["backend", "cert", "key"], conflicts_with_all = ["config", "check"])]
+    pub listen: Option<std::net::SocketAddr>,
+    /// One-line form: the backend, HOST:PORT or unix:/path.
+    #[arg(long, value_name = "ADDR", requires = "listen")]
+    pub backend: Option<String>,
+    /// One-line form: the PEM certificate chain.
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    pub cert: Option<String>,
+    /// One-line form: the PEM private key.
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    pub key: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
 /// `fipsgate diff …`
+
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The earlier scan (NDJSON).

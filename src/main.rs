@@ -21,6 +21,8 @@ pub mod exit {
     pub const UNSCANNED: u8 = 3;
     /// The report was written, but a --syslog or --http-post receiver did not get all of it.
     pub const UNDELIVERED: u8 = 4;
+    /// The proxy refused to start: the crypto stack is not in FIPS mode.
+    pub const NOT_FIPS: u8 = 5;
 }
 
 fn main() -> ExitCode {

@@ -11,6 +11,7 @@ pub mod negotiate;
 pub mod policy;
 pub mod source;
 pub mod ssh;
+pub mod time;
 pub mod tls;
 pub mod verdict;
 

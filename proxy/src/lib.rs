@@ -1,5 +1,17 @@
 //! FIPS-only TLS termination in front of legacy plaintext backends.
 //!
-//! The proxy refuses to start unless [`fips::FipsStatus::check`] passes: the AWS-LC FIPS module
-//! must be in FIPS mode and the rustls provider must report FIPS.
+//! The proxy refuses to start unless [`fips::FipsStatus::check`] passes (the AWS-LC FIPS module
+//! is in FIPS mode and the rustls provider reports FIPS) and every listener's `ServerConfig`
+//! reports `fips()`.
+pub mod config;
 pub mod fips;
+pub mod forward;
+pub mod metrics;
+pub mod proxy_protocol;
+pub mod server;
+pub mod tls;
+
+/// RFC 3339 UTC time now, for log lines.
+pub(crate) fn time_now() -> String {
+    fipsgate_cipher_db::time::now()
+}

@@ -7,5 +7,5 @@ pub mod probe;
 pub mod report;
 pub mod scan;
 pub mod target;
-pub mod time;
+pub use fipsgate_cipher_db::time;
 pub mod wire;

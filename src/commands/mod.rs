@@ -3,6 +3,7 @@ mod audit;
 mod db;
 mod diff;
 mod policy;
+mod proxy;
 mod report;
 mod scan;
 mod version;
@@ -22,6 +23,8 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Scan(args) => scan::run(*args),
         Command::Report(args) => report::run(args),
         Command::Diff(args) => diff::run(&args),
+        Command::Proxy(args) => proxy::run(&args),
+
         Command::Schema => {
             crate::output::print_json(&fipsgate_scanner::report::json_schema())?;
             Ok(crate::exit::OK)

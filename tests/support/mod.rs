@@ -452,11 +452,17 @@ pub fn sshd(name: &str, directives: &str, host_keys: &[&str]) -> Sshd {
 /// nginx in the foreground on a free loopback port, its TLS server block given `ssl` (the
 /// ssl_* directives), answering `ok`.
 pub fn nginx(ssl: &str) -> Server {
+    nginx_server("ssl", &format!("{ssl}\n    return 200 ok;"))
+}
+
+/// nginx in the foreground on a free loopback port: `listen 127.0.0.1:PORT {listen};` and the
+/// `body` directives in one server block.
+pub fn nginx_server(listen: &str, body: &str) -> Server {
     let dir = material().dir.join(format!("nginx-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
     let port = free_port();
     let conf = format!(
-        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    {ssl}\n    return 200 ok;\n  }}\n}}\n",
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n  server {{\n    listen 127.0.0.1:{port} {listen};\n    {body}\n  }}\n}}\n",
         d = dir.display(),
     );
     let conf_path = dir.join("nginx.conf");

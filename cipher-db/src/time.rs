@@ -1,4 +1,5 @@
-//! UTC timestamps as RFC 3339 text and back, without a calendar crate (proleptic Gregorian).
+//! UTC timestamps as RFC 3339 text and back, without a calendar crate (proleptic Gregorian);
+//! shared by the scanner's reports and the proxy's logs.
 
 /// RFC 3339 UTC time of a Unix timestamp in seconds.
 pub fn rfc3339(secs: i64) -> String {

@@ -1,0 +1,437 @@
+//! The proxy's TOML configuration: global limits, an optional admin listener, and listeners that
+//! map addresses (and SNI names) to backends and certificates. Parsing checks everything that can
+//! be checked without the files' contents; [`crate::tls`] then loads the keys and certificates.
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration error, naming the file and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_handshake_timeout() -> f64 {
+    10.0
+}
+fn default_idle_timeout() -> f64 {
+    300.0
+}
+fn default_drain_timeout() -> f64 {
+    30.0
+}
+fn default_true() -> bool {
+    true
+}
+
+/// Settings for the whole process.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Global {
+    /// Client connections open at once, over every listener; more wait to be accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client may take to complete its handshake.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout: f64,
+    /// Seconds a connection may stay silent in both directions.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: f64,
+    /// Seconds SIGTERM waits for open connections before closing them.
+    #[serde(default = "default_drain_timeout")]
+    pub drain_timeout: f64,
+    /// Address of the admin listener (`/healthz`, `/metrics`); none when absent.
+    #[serde(default)]
+    pub admin: Option<SocketAddr>,
+    /// One JSON line per connection on standard output.
+    #[serde(default = "default_true")]
+    pub log_connections: bool,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Self {
+            max_connections: default_max_connections(),
+            handshake_timeout: default_handshake_timeout(),
+            idle_timeout: default_idle_timeout(),
+            drain_timeout: default_drain_timeout(),
+            admin: None,
+            log_connections: true,
+        }
+    }
+}
+
+impl Global {
+    /// The handshake deadline.
+    pub fn handshake(&self) -> Duration {
+        Duration::from_secs_f64(self.handshake_timeout)
+    }
+    /// The idle deadline.
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs_f64(self.idle_timeout)
+    }
+    /// The drain deadline.
+    pub fn drain(&self) -> Duration {
+        Duration::from_secs_f64(self.drain_timeout)
+    }
+}
+
+/// A certificate chain and its key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateFiles {
+    /// PEM chain, leaf first.
+    pub chain: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// A DER OCSP response to staple.
+    #[serde(default)]
+    pub ocsp: Option<PathBuf>,
+}
+
+/// Where plaintext goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A TCP address (`host:port`).
+    Tcp(String),
+    /// A Unix socket (`unix:/path`).
+    Unix(PathBuf),
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(a) => f.write_str(a),
+            Self::Unix(p) => write!(f, "unix:{}", p.display()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Backend {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Some(path) = s.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err(serde::de::Error::custom("unix: needs a socket path"));
+            }
+            return Ok(Self::Unix(PathBuf::from(path)));
+        }
+        let port = s.rsplit_once(':').and_then(|(h, p)| {
+            (!h.is_empty()).then_some(())?;
+            p.parse::<u16>().ok().filter(|p| *p != 0)
+        });
+        match port {
+            Some(_) => Ok(Self::Tcp(s)),
+            None => Err(serde::de::Error::custom(format!(
+                "backend {s:?}: expected HOST:PORT or unix:/path"
+            ))),
+        }
+    }
+}
+
+/// The PROXY protocol header sent to the backend first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyProtocol {
+    /// The text header.
+    V1,
+    /// The binary header.
+    V2,
+}
+
+/// Mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAuth {
+    /// PEM bundle of the CAs that issue client certificates.
+    pub ca: PathBuf,
+    /// Refuse clients without a certificate (else they are let through unauthenticated).
+    #[serde(default = "default_true")]
+    pub required: bool,
+    /// Subject DNs allowed (`CN=partner,O=Example`); empty allows any the CA issued.
+    #[serde(default)]
+    pub allowed_subjects: Vec<String>,
+    /// DNS names or addresses of subjectAltName allowed; empty allows any.
+    #[serde(default)]
+    pub allowed_sans: Vec<String>,
+}
+
+/// An SNI route inside a listener: names served with their own backend and certificates.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Host names (`a.example`, or `*.example` for one label).
+    pub names: Vec<String>,
+    /// Backend for these names (default: the listener's).
+    #[serde(default)]
+    pub backend: Option<Backend>,
+    /// Certificates for these names (default: the listener's).
+    #[serde(default)]
+    pub certificate: Vec<CertificateFiles>,
+}
+
+/// One TLS listener.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// Name in logs and metrics.
+    pub name: String,
+    /// Addresses to listen on.
+    pub listen: Vec<SocketAddr>,
+    /// Where plaintext goes.
+    pub backend: Backend,
+    /// Certificates (RSA and ECDSA may both be given: the client's signature algorithms pick).
+    pub certificate: Vec<CertificateFiles>,
+    /// SNI routes.
+    #[serde(default)]
+    pub route: Vec<Route>,
+    /// Protocol versions, narrowed from tls1.2 and tls1.3.
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// Cipher suites (IANA names), narrowed from the FIPS set.
+    #[serde(default)]
+    pub cipher_suites: Vec<String>,
+    /// Key exchange groups, narrowed from the FIPS set, in preference order.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Offer the X25519MLKEM768 hybrid (its ML-KEM part is FIPS 203).
+    #[serde(default = "default_true")]
+    pub pq_hybrid_x25519: bool,
+    /// ALPN protocols, in preference order.
+    #[serde(default)]
+    pub alpn: Vec<String>,
+    /// Session resumption (tickets from a FIPS-approved ticketer, and a session cache).
+    #[serde(default = "default_true")]
+    pub session_resumption: bool,
+    /// PROXY protocol header to the backend.
+    #[serde(default)]
+    pub proxy_protocol: Option<ProxyProtocol>,
+    /// Mutual TLS.
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+    /// Client connections open at once on this listener.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Process-wide settings.
+    #[serde(default)]
+    pub proxy: Global,
+    /// Listeners.
+    #[serde(default)]
+    pub listener: Vec<Listener>,
+}
+
+impl Config {
+    /// Parses and checks a configuration text; relative paths are taken from `base`.
+    pub fn parse(text: &str, origin: &str, base: &Path) -> Result<Self, ConfigError> {
+        let mut cfg: Self = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!(":{line}")
+                })
+                .unwrap_or_default();
+            ConfigError(format!("{origin}{at}: {}", e.message()))
+        })?;
+        cfg.resolve_paths(base);
+        cfg.check()
+            .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+        Ok(cfg)
+    }
+
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        Self::parse(&text, &path.display().to_string(), base)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        for l in &mut self.listener {
+            let certs = l
+                .certificate
+                .iter_mut()
+                .chain(l.route.iter_mut().flat_map(|r| r.certificate.iter_mut()));
+            for c in certs {
+                fix(&mut c.chain);
+                fix(&mut c.key);
+                if let Some(o) = c.ocsp.as_mut() {
+                    fix(o);
+                }
+            }
+            if let Some(a) = l.client_auth.as_mut() {
+                fix(&mut a.ca);
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let g = &self.proxy;
+        for (name, v) in [
+            ("handshake_timeout", g.handshake_timeout),
+            ("idle_timeout", g.idle_timeout),
+            ("drain_timeout", g.drain_timeout),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+                return Err(format!(
+                    "proxy.{name} must be seconds above 0 and at most 86400"
+                ));
+            }
+        }
+        if g.max_connections == 0 {
+            return Err("proxy.max_connections must be at least 1".into());
+        }
+        if self.listener.is_empty() {
+            return Err("no [[listener]]".into());
+        }
+        let mut addresses = std::collections::HashSet::new();
+        for l in &self.listener {
+            let at = format!("listener {:?}", l.name);
+            if l.listen.is_empty() {
+                return Err(format!("{at}: listen is empty"));
+            }
+            for a in &l.listen {
+                if !addresses.insert(*a) || g.admin == Some(*a) {
+                    return Err(format!("{at}: {a} is used twice"));
+                }
+            }
+            if l.certificate.is_empty() {
+                return Err(format!("{at}: no [[listener.certificate]]"));
+            }
+            if l.max_connections == Some(0) {
+                return Err(format!("{at}: max_connections must be at least 1"));
+            }
+            for r in &l.route {
+                if r.names.is_empty() {
+                    return Err(format!("{at}: a route without names"));
+                }
+                for n in &r.names {
+                    let bare = n.strip_prefix("*.").unwrap_or(n);
+                    if bare.is_empty() || bare.contains('*') || bare.contains(char::is_whitespace) {
+                        return Err(format!("{at}: route name {n:?} is not a host name"));
+                    }
+                }
+            }
+            for p in &l.alpn {
+                if p.is_empty() || p.len() > 255 {
+                    return Err(format!("{at}: ALPN protocol {p:?} must be 1 to 255 bytes"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration of the one-line form: one listener, one certificate, one backend.
+    pub fn simple(
+        listen: SocketAddr,
+        backend: &str,
+        chain: PathBuf,
+        key: PathBuf,
+    ) -> Result<Self, ConfigError> {
+        let backend = Backend::deserialize(toml::Value::String(backend.to_owned()))
+            .map_err(|e| ConfigError(format!("--backend: {e}")))?;
+        let cfg = Self {
+            proxy: Global::default(),
+            listener: vec![Listener {
+                name: "default".into(),
+                listen: vec![listen],
+                backend,
+                certificate: vec![CertificateFiles {
+                    chain,
+                    key,
+                    ocsp: None,
+                }],
+                route: Vec::new(),
+                versions: Vec::new(),
+                cipher_suites: Vec::new(),
+                groups: Vec::new(),
+                pq_hybrid_x25519: true,
+                alpn: Vec::new(),
+                session_resumption: true,
+                proxy_protocol: None,
+                client_auth: None,
+                max_connections: None,
+            }],
+        };
+        cfg.check().map_err(ConfigError)?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "t.toml", Path::new("/etc/fipsgate"))
+    }
+
+    const MINIMAL: &str = r#"
+[[listener]]
+name = "web"
+listen = ["127.0.0.1:8443"]
+backend = "127.0.0.1:8080"
+[[listener.certificate]]
+chain = "web.pem"
+key = "/keys/web.key"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults_and_absolute_paths() {
+        let c = parse(MINIMAL).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.proxy, Global::default());
+        let l = &c.listener[0];
+        assert_eq!(
+            l.certificate[0].chain,
+            PathBuf::from("/etc/fipsgate/web.pem")
+        );
+        assert_eq!(l.certificate[0].key, PathBuf::from("/keys/web.key"));
+        assert!(l.pq_hybrid_x25519 && l.session_resumption);
+        assert_eq!(l.backend, Backend::Tcp("127.0.0.1:8080".into()));
+    }
+
+    #[test]
+    fn errors_name_the_line_or_the_listener() {
+        let e = parse(&MINIMAL.replace("backend = \"127.0.0.1:8080\"", "backend = \"nowhere\""))
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(e.starts_with("t.toml:5:") && e.contains("HOST:PORT"), "{e}");
+        let e = parse(&MINIMAL.replace("name = \"web\"", "name = \"web\"\ncolour = 1"))
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(e.contains("unknown field `colour`"), "{e}");
+        let twice = format!("{MINIMAL}{}", MINIMAL.replace("\"web\"", "\"web2\""));
+        let e = parse(&twice).err().map(|e| e.0).unwrap_or_default();
+        assert!(e.contains("127.0.0.1:8443 is used twice"), "{e}");
+        assert!(parse("").is_err());
+        assert!(parse("[proxy]\nidle_timeout = -1\n").is_err());
+        let unix = MINIMAL.replace("127.0.0.1:8080", "unix:/run/app.sock");
+        let c = parse(&unix).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listener[0].backend, Backend::Unix("/run/app.sock".into()));
+    }
+}

@@ -1,0 +1,417 @@
+//! One client connection: the TLS handshake within its deadline, client certificate rules, the
+//! backend connection (TCP or Unix, with an optional PROXY header), then bytes both ways with
+//! 64 KiB buffers, half-close passed on, an idle deadline, and one JSON log line at the end.
+use crate::config::{Backend, ClientAuth, Global, ProxyProtocol};
+use crate::metrics::Metrics;
+use crate::proxy_protocol;
+use crate::tls::{group_name, suite_name, ListenerTls};
+use serde::Serialize;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+
+/// Copy buffer per direction: small buffers cap throughput.
+const BUFFER: usize = 64 * 1024;
+
+/// What a connection needs from its listener, as configured now (a reload swaps it whole).
+#[derive(Debug)]
+pub struct ListenerRuntime {
+    /// Listener name.
+    pub name: String,
+    /// TLS configuration.
+    pub tls: ListenerTls,
+    /// Default backend.
+    pub backend: Backend,
+    /// Backends of SNI routes.
+    pub routes: Vec<(Vec<String>, Backend)>,
+    /// PROXY protocol header.
+    pub proxy_protocol: Option<ProxyProtocol>,
+    /// Deadlines.
+    pub global: Global,
+}
+
+impl ListenerRuntime {
+    fn backend_for(&self, sni: Option<&str>) -> &Backend {
+        sni.and_then(|n| {
+            self.routes
+                .iter()
+                .find(|(names, _)| names.iter().any(|p| crate::tls::name_matches(p, n)))
+                .map(|(_, b)| b)
+        })
+        .unwrap_or(&self.backend)
+    }
+}
+
+/// The log line of one connection.
+#[derive(Debug, Default, Serialize)]
+pub struct ConnectionLog {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    time: String,
+    listener: String,
+    client: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sni: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alpn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend: Option<String>,
+    bytes_from_client: u64,
+    bytes_to_client: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handshake_ms: Option<u64>,
+    duration_ms: u64,
+    close_reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// A stream the proxy can relay.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// A stream that counts what it reads and remembers when it last moved.
+struct Watched<S> {
+    inner: S,
+    read: Arc<AtomicU64>,
+    last: Arc<AtomicU64>,
+    eof: Arc<AtomicBool>,
+    epoch: Instant,
+}
+
+impl<S> Watched<S> {
+    fn new(inner: S, last: Arc<AtomicU64>, epoch: Instant) -> Self {
+        Self {
+            inner,
+            read: Arc::default(),
+            last,
+            eof: Arc::default(),
+            epoch,
+        }
+    }
+    fn touch(&self) {
+        self.last
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            let n = (buf.filled().len() - before) as u64;
+            if n == 0 {
+                self.eof.store(true, Ordering::Relaxed);
+            }
+            self.read.fetch_add(n, Ordering::Relaxed);
+            self.touch();
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(_)) = poll {
+            self.touch();
+        }
+        poll
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A short reason for a failed handshake, for logs and metrics.
+fn handshake_reason(e: &io::Error) -> &'static str {
+    use rustls::Error as E;
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<E>()) {
+        Some(E::PeerIncompatible(_)) => "peer_incompatible",
+        Some(E::InvalidMessage(_)) | Some(E::InappropriateMessage { .. }) => "bad_client_hello",
+        Some(E::NoCertificatesPresented) => "client_certificate_missing",
+        Some(E::InvalidCertificate(_)) => "client_certificate_invalid",
+        Some(E::AlertReceived(_)) => "client_alert",
+        Some(_) => "tls_error",
+        None => match e.kind() {
+            io::ErrorKind::UnexpectedEof => "client_closed",
+            io::ErrorKind::ConnectionReset => "client_reset",
+            _ => "io_error",
+        },
+    }
+}
+
+/// The subject and the subjectAltName entries of a client certificate.
+fn identity(der: &[u8]) -> Option<(String, Vec<String>)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let subject = cert.subject().to_string();
+    let sans = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|ext| {
+            ext.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                    x509_parser::extensions::GeneralName::IPAddress(b) => match b.len() {
+                        4 => <[u8; 4]>::try_from(*b)
+                            .ok()
+                            .map(|o| std::net::Ipv4Addr::from(o).to_string()),
+                        16 => <[u8; 16]>::try_from(*b)
+                            .ok()
+                            .map(|o| std::net::Ipv6Addr::from(o).to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((subject, sans))
+}
+
+/// A DN without the spaces around its separators, for comparing.
+fn normalize_dn(dn: &str) -> String {
+    dn.split(',')
+        .map(|part| part.trim().replace(" = ", "="))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Whether the client's certificate passes the listener's subject and SAN rules.
+fn allowed(auth: &ClientAuth, subject: &str, sans: &[String]) -> bool {
+    let subject_ok = auth.allowed_subjects.is_empty()
+        || auth
+            .allowed_subjects
+            .iter()
+            .any(|s| normalize_dn(s).eq_ignore_ascii_case(&normalize_dn(subject)));
+    let san_ok = auth.allowed_sans.is_empty()
+        || auth
+            .allowed_sans
+            .iter()
+            .any(|a| sans.iter().any(|s| s.eq_ignore_ascii_case(a)));
+    subject_ok && san_ok
+}
+
+async fn connect(backend: &Backend) -> io::Result<Box<dyn Stream>> {
+    Ok(match backend {
+        Backend::Tcp(addr) => {
+            let s = TcpStream::connect(addr.as_str()).await?;
+            let _ = s.set_nodelay(true);
+            Box::new(s)
+        }
+        Backend::Unix(path) => Box::new(UnixStream::connect(path).await?),
+    })
+}
+
+/// Serves one accepted client connection to its end and returns its log line.
+pub async fn serve(
+    tcp: TcpStream,
+    client: SocketAddr,
+    local: SocketAddr,
+    rt: Arc<ListenerRuntime>,
+    metrics: &Metrics,
+) -> ConnectionLog {
+    let started = Instant::now();
+    let mut log = ConnectionLog {
+        kind: "connection",
+        listener: rt.name.clone(),
+        client: client.to_string(),
+        ..ConnectionLog::default()
+    };
+    let _ = tcp.set_nodelay(true);
+    metrics.accepted();
+    let outcome = relay(tcp, client, local, &rt, metrics, &mut log, started).await;
+    metrics.closed(log.bytes_from_client, log.bytes_to_client);
+    if let Err((reason, detail)) = outcome {
+        metrics.failure(&rt.name, reason);
+        log.close_reason = reason.to_owned();
+        log.error = Some(detail);
+    }
+    log.time = crate::time_now();
+    log.duration_ms = started.elapsed().as_millis() as u64;
+    log
+}
+
+type Failure = (&'static str, String);
+
+async fn relay(
+    tcp: TcpStream,
+    client: SocketAddr,
+    local: SocketAddr,
+    rt: &ListenerRuntime,
+    metrics: &Metrics,
+    log: &mut ConnectionLog,
+    started: Instant,
+) -> Result<(), Failure> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(rt.tls.config.clone());
+    let deadline = rt.global.handshake();
+    let mut tls = match tokio::time::timeout(deadline, acceptor.accept(tcp)).await {
+        Err(_) => {
+            return Err((
+                "handshake_timeout",
+                format!("no complete handshake within {deadline:?}"),
+            ))
+        }
+        Ok(Err(e)) => return Err((handshake_reason(&e), e.to_string())),
+        Ok(Ok(s)) => s,
+    };
+    let handshake = started.elapsed();
+    log.handshake_ms = Some(handshake.as_millis() as u64);
+    {
+        let (_, conn) = tls.get_ref();
+        log.sni = conn.server_name().map(str::to_owned);
+        log.version = conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "tls1.3".to_owned(),
+            rustls::ProtocolVersion::TLSv1_2 => "tls1.2".to_owned(),
+            other => format!("{other:?}"),
+        });
+        log.suite = conn.negotiated_cipher_suite().map(suite_name);
+        log.group = conn.negotiated_key_exchange_group().map(group_name);
+        log.alpn = conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        let who = conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|c| identity(c));
+        if let Some(auth) = &rt.tls.client_auth {
+            if let Some((subject, sans)) = &who {
+                log.client_subject = Some(subject.clone());
+                if !allowed(auth, subject, sans) {
+                    let _ = tls.shutdown().await;
+                    return Err((
+                        "client_not_allowed",
+                        format!("client certificate {subject:?} is not in allowed_subjects/allowed_sans"),
+                    ));
+                }
+            }
+        }
+        metrics.handshake(
+            &rt.name,
+            log.version.as_deref().unwrap_or("?"),
+            log.suite.as_deref().unwrap_or("?"),
+            log.group.as_deref().unwrap_or("none"),
+            handshake,
+        );
+    }
+    let backend = rt.backend_for(log.sni.as_deref()).clone();
+    log.backend = Some(backend.to_string());
+    let mut upstream = match tokio::time::timeout(deadline, connect(&backend)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            let _ = tls.shutdown().await;
+            return Err(("backend_unreachable", format!("{backend}: {e}")));
+        }
+        Err(_) => {
+            let _ = tls.shutdown().await;
+            return Err((
+                "backend_timeout",
+                format!("{backend}: no connection within {deadline:?}"),
+            ));
+        }
+    };
+    if let Some(pp) = rt.proxy_protocol {
+        let header = match pp {
+            ProxyProtocol::V1 => proxy_protocol::v1(client, local),
+            ProxyProtocol::V2 => proxy_protocol::v2(client, local),
+        };
+        if let Err(e) = upstream.write_all(&header).await {
+            return Err(("backend_closed", format!("{backend}: PROXY header: {e}")));
+        }
+    }
+    let epoch = Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let mut front = Watched::new(tls, last.clone(), epoch);
+    let mut back = Watched::new(upstream, last.clone(), epoch);
+    let (from_client, to_client) = (front.read.clone(), back.read.clone());
+    let (client_eof, backend_eof) = (front.eof.clone(), back.eof.clone());
+    let idle = rt.global.idle();
+    let copy = tokio::io::copy_bidirectional_with_sizes(&mut front, &mut back, BUFFER, BUFFER);
+    tokio::pin!(copy);
+    let tick = Duration::from_millis(250).min(idle);
+    let result = loop {
+        tokio::select! {
+            r = &mut copy => break r.map(|_| ()),
+            () = tokio::time::sleep(tick) => {
+                let quiet = epoch.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
+                if Duration::from_millis(quiet) >= idle {
+                    break Err(io::Error::new(io::ErrorKind::TimedOut, "idle"));
+                }
+            }
+        }
+    };
+    log.bytes_from_client = from_client.load(Ordering::Relaxed);
+    log.bytes_to_client = to_client.load(Ordering::Relaxed);
+
+    match result {
+        Ok(()) => {
+            log.close_reason = if client_eof.load(Ordering::Relaxed)
+                && !backend_eof.load(Ordering::Relaxed)
+            {
+                "client_closed".into()
+            } else if backend_eof.load(Ordering::Relaxed) && !client_eof.load(Ordering::Relaxed) {
+                "backend_closed".into()
+            } else {
+                "closed".into()
+            };
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+            Err(("idle_timeout", format!("no data either way for {idle:?}")))
+        }
+        Err(e) => Err(("reset", e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_rules() {
+        let auth = ClientAuth {
+            ca: "ca.pem".into(),
+            required: true,
+            allowed_subjects: vec!["CN=partner1, O=Example".into()],
+            allowed_sans: vec![],
+        };
+        assert!(allowed(&auth, "CN=partner1,O=Example", &[]));
+        assert!(!allowed(&auth, "CN=partner2,O=Example", &[]));
+        let sans = ClientAuth {
+            allowed_subjects: vec![],
+            allowed_sans: vec!["a.example".into()],
+            ..auth
+        };
+        assert!(allowed(&sans, "CN=x", &["A.example".into()]));
+        assert!(!allowed(&sans, "CN=x", &["b.example".into()]));
+    }
+}

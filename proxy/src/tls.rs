@@ -1,0 +1,313 @@
+//! The rustls side of a listener: the FIPS provider narrowed as the configuration asks (never
+//! widened), certificates chosen by SNI and by the client's signature algorithms, optional client
+//! authentication, tickets from the FIPS module, and the `ServerConfig::fips()` check.
+use crate::config::{CertificateFiles, ClientAuth, Listener};
+use fipsgate_cipher_db::tls::{group_by_code, suite_by_code};
+use rustls::crypto::{aws_lc_rs, CryptoProvider, SupportedKxGroup};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a listener's TLS configuration could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsError(pub String);
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+/// The IANA name of a rustls suite, as cipher-db spells it.
+pub fn suite_name(s: SupportedCipherSuite) -> String {
+    let code = u16::from(s.suite());
+    suite_by_code(code).map_or_else(|| format!("0x{code:04X}"), |d| d.iana.to_owned())
+}
+
+/// The name of a key exchange group, as cipher-db spells it.
+pub fn group_name(g: &dyn SupportedKxGroup) -> String {
+    let code = u16::from(g.name());
+    group_by_code(code).map_or_else(|| format!("0x{code:04X}"), |d| d.name.to_owned())
+}
+
+/// The provider's FIPS suites, narrowed to `wanted` (IANA or OpenSSL names) in that order.
+fn suites(wanted: &[String]) -> Result<Vec<SupportedCipherSuite>, TlsError> {
+    let fips: Vec<SupportedCipherSuite> = aws_lc_rs::default_provider()
+        .cipher_suites
+        .into_iter()
+        .filter(SupportedCipherSuite::fips)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(fips);
+    }
+    wanted
+        .iter()
+        .map(|w| {
+            let code = fipsgate_cipher_db::tls::suite_by_name(w).map(|s| s.code);
+            fips.iter()
+                .find(|s| Some(u16::from(s.suite())) == code)
+                .copied()
+                .ok_or_else(|| {
+                    let names: Vec<String> = fips.iter().map(|s| suite_name(*s)).collect();
+                    TlsError(format!(
+                        "cipher suite {w:?} is not in the FIPS set: {}",
+                        names.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The FIPS key exchange groups, narrowed to `wanted` in that order, without X25519MLKEM768 when
+/// `hybrid` is off.
+fn groups(wanted: &[String], hybrid: bool) -> Result<Vec<&'static dyn SupportedKxGroup>, TlsError> {
+    let all: Vec<&'static dyn SupportedKxGroup> = aws_lc_rs::ALL_KX_GROUPS
+        .iter()
+        .copied()
+        .filter(|g| g.fips())
+        .collect();
+    let chosen: Vec<&'static dyn SupportedKxGroup> = if wanted.is_empty() {
+        let defaults = aws_lc_rs::default_provider().kx_groups;
+        all.iter()
+            .copied()
+            .filter(|g| defaults.iter().any(|d| d.name() == g.name()))
+            .collect()
+    } else {
+        wanted
+            .iter()
+            .map(|w| {
+                all.iter()
+                    .copied()
+                    .find(|g| group_name(*g).eq_ignore_ascii_case(w))
+                    .ok_or_else(|| {
+                        let names: Vec<String> = all.iter().map(|g| group_name(*g)).collect();
+                        TlsError(format!(
+                            "group {w:?} is not in the FIPS set: {}",
+                            names.join(", ")
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let chosen: Vec<_> = chosen
+        .into_iter()
+        .filter(|g| hybrid || group_name(*g) != "X25519MLKEM768")
+        .collect();
+    if chosen.is_empty() {
+        return Err(TlsError("no key exchange group left".into()));
+    }
+    Ok(chosen)
+}
+
+fn versions(wanted: &[String]) -> Result<Vec<&'static SupportedProtocolVersion>, TlsError> {
+    if wanted.is_empty() {
+        return Ok(vec![&rustls::version::TLS13, &rustls::version::TLS12]);
+    }
+    wanted
+        .iter()
+        .map(|v| match v.to_ascii_lowercase().as_str() {
+            "tls1.3" => Ok(&rustls::version::TLS13),
+            "tls1.2" => Ok(&rustls::version::TLS12),
+            other => Err(TlsError(format!(
+                "version {other:?} is not allowed: the proxy speaks tls1.2 and tls1.3 only"
+            ))),
+        })
+        .collect()
+}
+
+/// Loads a chain and its key with the FIPS provider's key loader.
+fn certified_key(
+    files: &CertificateFiles,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey, TlsError> {
+    let chain_path = files.chain.display();
+    let chain = CertificateDer::pem_file_iter(&files.chain)
+        .map_err(|e| TlsError(format!("{chain_path}: {e}")))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError(format!("{chain_path}: {e}")))?;
+    if chain.is_empty() {
+        return Err(TlsError(format!("{chain_path}: no certificate")));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| TlsError(format!("{}: {e}", files.key.display())))?;
+    let key = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| TlsError(format!("{}: {e}", files.key.display())))?;
+    let mut certified = CertifiedKey::new(chain, key);
+    certified
+        .keys_match()
+        .map_err(|e| TlsError(format!("{chain_path} and {}: {e}", files.key.display())))?;
+    if let Some(ocsp) = &files.ocsp {
+        let der = std::fs::read(ocsp).map_err(|e| TlsError(format!("{}: {e}", ocsp.display())))?;
+        certified.ocsp = Some(der);
+    }
+    Ok(certified)
+}
+
+/// Whether a route name (`a.example` or `*.example`) covers an SNI name.
+pub fn name_matches(pattern: &str, sni: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => sni
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(suffix)),
+        None => pattern.eq_ignore_ascii_case(sni),
+    }
+}
+
+/// Certificates by SNI name, each list holding one key per type (RSA, ECDSA …).
+#[derive(Debug)]
+struct Resolver {
+    default: Vec<Arc<CertifiedKey>>,
+    routes: Vec<(Vec<String>, Vec<Arc<CertifiedKey>>)>,
+}
+
+impl ResolvesServerCert for Resolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let keys = hello
+            .server_name()
+            .and_then(|sni| {
+                self.routes
+                    .iter()
+                    .find(|(names, keys)| {
+                        !keys.is_empty() && names.iter().any(|n| name_matches(n, sni))
+                    })
+                    .map(|(_, keys)| keys)
+            })
+            .unwrap_or(&self.default);
+        // The first key the client can verify: ECDSA for clients that offer it, else RSA. A
+        // client that can verify none still gets one, so that the handshake fails with the
+        // real reason (no common suite or signature scheme) rather than "no certificate".
+        keys.iter()
+            .find(|k| k.key.choose_scheme(hello.signature_schemes()).is_some())
+            .or_else(|| keys.first())
+            .cloned()
+    }
+}
+
+/// A listener's TLS, ready to accept.
+#[derive(Debug)]
+pub struct ListenerTls {
+    /// The rustls configuration (its `fips()` is true).
+    pub config: Arc<ServerConfig>,
+    /// Client certificate constraints beyond the CA.
+    pub client_auth: Option<ClientAuth>,
+}
+
+fn verifier(
+    auth: &ClientAuth,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
+    let path = auth.ca.display();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        CertificateDer::pem_file_iter(&auth.ca).map_err(|e| TlsError(format!("{path}: {e}")))?
+    {
+        let cert = cert.map_err(|e| TlsError(format!("{path}: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| TlsError(format!("{path}: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError(format!("{path}: no CA certificate")));
+    }
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    let builder = if auth.required {
+        builder
+    } else {
+        builder.allow_unauthenticated()
+    };
+    builder
+        .build()
+        .map_err(|e| TlsError(format!("client_auth: {e}")))
+}
+
+/// Builds a listener's TLS configuration and refuses it unless rustls reports it FIPS.
+pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
+    let at = |e: TlsError| TlsError(format!("listener {:?}: {e}", l.name));
+    let base = rustls::crypto::default_fips_provider();
+    let provider = Arc::new(CryptoProvider {
+        cipher_suites: suites(&l.cipher_suites).map_err(at)?,
+        kx_groups: groups(&l.groups, l.pq_hybrid_x25519).map_err(at)?,
+        ..base
+    });
+    let load = |files: &[CertificateFiles]| {
+        files
+            .iter()
+            .map(|f| certified_key(f, &provider).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let resolver = Resolver {
+        default: load(&l.certificate).map_err(at)?,
+        routes: l
+            .route
+            .iter()
+            .map(|r| Ok((r.names.clone(), load(&r.certificate)?)))
+            .collect::<Result<_, TlsError>>()
+            .map_err(at)?,
+    };
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions(&l.versions).map_err(at)?)
+        .map_err(|e| at(TlsError(e.to_string())))?;
+    let builder = match &l.client_auth {
+        Some(auth) => builder.with_client_cert_verifier(verifier(auth, &provider).map_err(at)?),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = l.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    // The configured order (strongest first by default) decides, not the client's.
+    config.ignore_client_order = true;
+
+    if l.session_resumption {
+        config.ticketer = aws_lc_rs::Ticketer::new().map_err(|e| at(TlsError(e.to_string())))?;
+    } else {
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
+    }
+    if !config.fips() {
+        return Err(at(TlsError(
+            "rustls does not report this configuration as FIPS (ServerConfig::fips() is false)"
+                .into(),
+        )));
+    }
+    Ok(ListenerTls {
+        config: Arc::new(config),
+        client_auth: l.client_auth.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrowing_stays_inside_the_fips_set() {
+        let all = suites(&[]).unwrap_or_default();
+        assert!(all.iter().all(|s| s.fips()));
+        assert!(all.iter().all(|s| !suite_name(*s).contains("CHACHA20")));
+        let one = suites(&["TLS_AES_256_GCM_SHA384".into()]).unwrap_or_default();
+        assert_eq!(one.len(), 1);
+        let e = suites(&["TLS_CHACHA20_POLY1305_SHA256".into()]).err();
+        assert!(e.is_some_and(|e| e.0.contains("not in the FIPS set")));
+        let e = groups(&["x25519".into()], true).err();
+        assert!(e.is_some_and(|e| e.0.contains("\"x25519\" is not in the FIPS set")));
+        let no_hybrid = groups(&[], false).unwrap_or_default();
+        assert!(no_hybrid.iter().all(|g| group_name(*g) != "X25519MLKEM768"));
+        assert!(groups(&["secp384r1".into()], true).is_ok_and(|g| g.len() == 1));
+        assert!(versions(&["tls1.1".into()]).is_err());
+    }
+
+    #[test]
+    fn route_names() {
+        assert!(name_matches("a.example", "A.Example"));
+        assert!(name_matches("*.example", "x.example"));
+        assert!(!name_matches("*.example", "example"));
+        assert!(!name_matches("*.example", "x.y.example"));
+    }
+}

@@ -1,0 +1,102 @@
+//! `fipsgate proxy`: checks that FIPS mode is really active and that every listener's rustls
+//! configuration reports FIPS, then runs (or, with `--check`, prints what would run).
+use super::CommandResult;
+use crate::cli::{Format, ProxyArgs};
+use crate::exit;
+use crate::output::{print_json, print_text, Table};
+use fipsgate_proxy::config::Config;
+use fipsgate_proxy::fips::FipsStatus;
+use fipsgate_proxy::server::{self, event};
+use fipsgate_proxy::tls::{group_name, suite_name};
+use std::path::{Path, PathBuf};
+
+/// The configuration of the command line.
+fn config(args: &ProxyArgs) -> Result<(Config, Option<PathBuf>), String> {
+    if let Some(path) = args.config.as_deref().or(args.check.as_deref()) {
+        let cfg = Config::load(Path::new(path)).map_err(|e| e.to_string())?;
+        return Ok((cfg, Some(PathBuf::from(path))));
+    }
+    match (&args.listen, &args.backend, &args.cert, &args.key) {
+        (Some(listen), Some(backend), Some(cert), Some(key)) => {
+            let cfg = Config::simple(*listen, backend, cert.into(), key.into())
+                .map_err(|e| e.to_string())?;
+            Ok((cfg, None))
+        }
+        _ => {
+            Err("give --config FILE, --check FILE, or --listen, --backend, --cert and --key".into())
+        }
+    }
+}
+
+/// Runs or checks the proxy.
+pub fn run(args: &ProxyArgs) -> CommandResult {
+    let fips = FipsStatus::probe();
+    if let Err(e) = fips.check() {
+        eprintln!("fipsgate proxy: refusing to start: {e}");
+        return Ok(exit::NOT_FIPS);
+    }
+    let (cfg, path) = config(args)?;
+    let runtimes = server::build(&cfg)?;
+    if args.check.is_some() {
+        let listeners: Vec<serde_json::Value> = cfg
+            .listener
+            .iter()
+            .filter_map(|l| {
+                let rt = runtimes.get(&l.name)?;
+                let c = &rt.tls.config;
+                Some(serde_json::json!({
+                    "name": l.name,
+                    "listen": l.listen,
+                    "backend": l.backend.to_string(),
+                    "fips": c.fips(),
+                    "suites": c.crypto_provider().cipher_suites.iter().map(|s| suite_name(*s)).collect::<Vec<_>>(),
+                    "groups": c.crypto_provider().kx_groups.iter().map(|g| group_name(*g)).collect::<Vec<_>>(),
+                }))
+            })
+            .collect();
+        match args.format.format {
+            Format::Json => print_json(&serde_json::json!({"fips": fips, "listeners": listeners}))?,
+            Format::Text => {
+                let mut t =
+                    Table::new(&["listener", "listen", "backend", "fips", "suites", "groups"]);
+                for l in &listeners {
+                    let join = |k: &str| {
+                        l[k].as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str().map(str::to_owned))
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            })
+                            .unwrap_or_default()
+                    };
+                    t.row(vec![
+                        l["name"].as_str().unwrap_or_default().to_owned(),
+                        join("listen"),
+                        l["backend"].as_str().unwrap_or_default().to_owned(),
+                        l["fips"].to_string(),
+                        join("suites"),
+                        join("groups"),
+                    ]);
+                }
+                print_text(&format!(
+                    "configuration OK; AWS-LC {} FIPS module {} in FIPS mode; every listener reports fips()\n{}",
+                    fips.awslc_version,
+                    fips.fips_module.map_or("?".into(), |v| v.to_string()),
+                    t.render()
+                ))?;
+            }
+        }
+        return Ok(exit::OK);
+    }
+    drop(runtimes);
+    event(
+        "starting",
+        serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "fips": fips}),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(server::run(cfg, path))?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,689 @@
+//! `fipsgate proxy` with real peers on loopback: nginx behind it, `openssl s_client` and curl in
+//! front, `fipsgate scan` against it, signals for reload and drain, and hostile clients.
+mod support;
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+/// A running proxy; killed with its process group when dropped.
+struct Proxy {
+    child: Child,
+    port: u16,
+    admin: u16,
+    dir: PathBuf,
+}
+
+impl Proxy {
+    fn config_path(&self) -> PathBuf {
+        self.dir.join("proxy.toml")
+    }
+    fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join("stdout.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+    fn events(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+    fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status();
+    }
+    fn admin_get(&self, path: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.admin)).unwrap_or_else(|e| panic!("{e}"));
+        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+    /// Waits until the connection log has a line matching `pred`, at most 10 s.
+    fn wait_log(&self, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(v) = self.log().into_iter().find(|v| pred(v)) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such log line: {:?}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn pid_stat(&self, what: &str) -> u64 {
+        let pid = self.child.id();
+        match what {
+            "fds" => std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64),
+            _ => std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The TOML of one listener on `port` in front of `backend`, with `extra` lines in the listener
+/// and `global` lines in [proxy].
+fn config(port: u16, admin: u16, backend: &str, global: &str, extra: &str) -> String {
+    let m = material();
+    format!(
+        "[proxy]\nadmin = \"127.0.0.1:{admin}\"\n{global}\n\n\
+         [[listener]]\nname = \"web\"\nlisten = [\"127.0.0.1:{port}\"]\nbackend = \"{backend}\"\n{extra}\n\
+         [[listener.certificate]]\nchain = \"{}\"\nkey = \"{}\"\n\
+         [[listener.certificate]]\nchain = \"{}\"\nkey = \"{}\"\n",
+        m.path("ec.crt"),
+        m.path("ec.key"),
+        m.path("rsa.crt"),
+        m.path("rsa.key")
+    )
+}
+
+/// Starts `fipsgate proxy --config` with this configuration text.
+fn proxy(text_of: impl Fn(u16, u16) -> String) -> Proxy {
+    let dir = material().dir.join(format!("proxy-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (port, admin) = (free_port(), free_port());
+    let path = dir.join("proxy.toml");
+    let _ = std::fs::write(&path, text_of(port, admin));
+    let stdout = std::fs::File::create(dir.join("stdout.log")).unwrap_or_else(|e| panic!("{e}"));
+    let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap_or_else(|e| panic!("{e}"));
+    let child = Command::new(env!("CARGO_BIN_EXE_fipsgate"))
+        .process_group(0)
+        .args(["proxy", "--config", &path.display().to_string()])
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let p = Proxy {
+        child,
+        port,
+        admin,
+        dir,
+    };
+    wait_port(port);
+    p
+}
+
+/// `openssl s_client` against the proxy with these options, sending `input`: (success, output).
+fn s_client(port: u16, args: &[&str], input: &str) -> (bool, String) {
+    let mut all = vec!["s_client", "-connect", ""];
+    let target = format!("127.0.0.1:{port}");
+    all[2] = &target;
+    all.extend_from_slice(args);
+    let mut child = Command::new("openssl")
+        .args(&all)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = text.contains("Verify return code") && !text.contains("Cipher is (NONE)");
+    (ok, text)
+}
+
+fn curl(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "60"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("curl (.ci/run installs it): {e}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+const GET: &str = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+#[test]
+fn fips_clients_pass_and_the_rest_is_refused() {
+    let backend = nginx_server("", "return 200 ok;");
+    let p = proxy(|port, admin| config(port, admin, &backend.addr(), "", ""));
+    let url = format!("https://127.0.0.1:{}/", p.port);
+    let (code, body) = curl(&["--cacert", &material().path("ec.crt"), &url]);
+    assert_eq!((code, body.as_str()), (Some(0), "ok"));
+
+    // Both certificates: ECDSA for a client that takes ECDSA, RSA for an RSA-only one.
+    let (ok, out) = s_client(
+        p.port,
+        &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"],
+        GET,
+    );
+    assert!(
+        ok && out.contains("CN = fipsgate-ec") && out.contains("200 OK"),
+        "{out}"
+    );
+    let (ok, out) = s_client(p.port, &["-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256"], GET);
+    assert!(ok && out.contains("CN = fipsgate-rsa"), "{out}");
+
+    // Not FIPS: refused with an alert.
+    for args in [
+        &["-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"][..],
+        &["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
+        &["-tls1_1", "-cipher", "ALL:@SECLEVEL=0"],
+        &["-tls1_2", "-cipher", "AES128-GCM-SHA256"],
+    ] {
+        let (ok, out) = s_client(p.port, args, "");
+        assert!(!ok, "{args:?} was accepted: {out}");
+        assert!(out.contains("alert"), "{args:?}: {out}");
+    }
+
+    // An X25519-only key share: HelloRetryRequest to P-256, then it works.
+    let (ok, out) = s_client(p.port, &["-tls1_3", "-groups", "X25519:P-256", "-msg"], GET);
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.matches(", ServerHello").count(),
+        2,
+        "HRR then ServerHello: {out}"
+    );
+    assert!(out.contains("prime256v1"), "{out}");
+
+    let hrr = p.wait_log(|l| l["group"] == "secp256r1" && l["version"] == "tls1.3");
+    assert_eq!(hrr["close_reason"], "closed", "{hrr}");
+    let refused = p.wait_log(|l| l["close_reason"] == "peer_incompatible");
+    assert!(refused["error"].as_str().is_some_and(|e| !e.is_empty()));
+
+    let metrics = p.admin_get("/metrics");
+    assert!(
+        metrics.contains("fipsgate_proxy_handshakes_total{listener=\"web\",version=\"tls1.3\""),
+        "{metrics}"
+    );
+    assert!(metrics
+        .contains("fipsgate_proxy_failures_total{listener=\"web\",reason=\"peer_incompatible\"}"));
+    assert!(p.admin_get("/healthz").ends_with("ok\n"));
+    assert!(p.admin_get("/nope").starts_with("HTTP/1.1 404"));
+
+    // What the scanner sees in front of the legacy backend.
+    let (endpoints, _) = scan(&[&format!("127.0.0.1:{}", p.port)]);
+    assert_eq!(
+        verdict(&endpoints[0], "fips-140-3"),
+        "fips-only",
+        "{}",
+        endpoints[0]
+    );
+    let versions = versions(&endpoints[0]);
+    assert_eq!(versions, ["tls1.2", "tls1.3"]);
+}
+
+#[test]
+fn check_validates_and_refuses_non_fips_settings() {
+    let dir = material().dir.join(format!("check-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("p.toml");
+    let good = config(8443, 9901, "127.0.0.1:8080", "", "");
+    let _ = std::fs::write(&path, &good);
+    let p = path.display().to_string();
+    let out = fipsgate(&["proxy", "--check", &p, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(v["fips"]["fips_mode"], true);
+    assert_eq!(v["listeners"][0]["fips"], true);
+    let groups = v["listeners"][0]["groups"].to_string();
+    assert!(
+        groups.contains("X25519MLKEM768") && !groups.contains("\"x25519\""),
+        "{groups}"
+    );
+    for (extra, says) in [
+        (
+            "cipher_suites = [\"TLS_CHACHA20_POLY1305_SHA256\"]",
+            "not in the FIPS set",
+        ),
+        ("groups = [\"x25519\"]", "not in the FIPS set"),
+        ("versions = [\"tls1.1\"]", "tls1.2 and tls1.3 only"),
+        ("colour = \"blue\"", "unknown field"),
+    ] {
+        let _ = std::fs::write(&path, config(8443, 9901, "127.0.0.1:8080", "", extra));
+        let out = fipsgate(&["proxy", "--check", &p]);
+        assert_eq!(out.status.code(), Some(2), "{extra}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{extra}: {err}");
+    }
+    let _ = std::fs::write(
+        &path,
+        config(8443, 9901, "127.0.0.1:8080", "", "pq_hybrid_x25519 = false"),
+    );
+    let out = fipsgate(&["proxy", "--check", &p, "--format", "json"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("X25519MLKEM768"));
+    let _ = std::fs::write(&path, good.replace("ec.key", "nonexistent.key"));
+    let out = fipsgate(&["proxy", "--check", &p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nonexistent.key"));
+}
+
+fn sha256(path: &str) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn bytes_arrive_intact_across_reload_and_drain() {
+    let m = material();
+    let www = m.dir.join(format!("www-{}", free_port()));
+    let _ = std::fs::create_dir_all(&www);
+    let big = www.join("big.bin");
+    let ok = Command::new("head")
+        .args(["-c", "104857600", "/dev/urandom"])
+        .stdout(std::fs::File::create(&big).unwrap_or_else(|e| panic!("{e}")))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok);
+    let want = sha256(&big.display().to_string());
+    let backend = nginx_server("", &format!("root {};", www.display()));
+    let p = proxy(|port, admin| config(port, admin, &backend.addr(), "drain_timeout = 20", ""));
+    let url = format!("https://127.0.0.1:{}/big.bin", p.port);
+    // Both certificates: the reload below drops the ECDSA one.
+    let ca = m
+        .dir
+        .join(format!("both-{}.pem", p.port))
+        .display()
+        .to_string();
+    let both = [m.path("ec.crt"), m.path("rsa.crt")]
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .collect::<String>();
+    let _ = std::fs::write(&ca, both);
+
+    // 100 MiB at full speed.
+    let got = m.dir.join(format!("got-{}", p.port)).display().to_string();
+    let (code, _) = curl(&["--cacert", &ca, "-o", &got, &url]);
+    assert_eq!(code, Some(0));
+    assert_eq!(sha256(&got), want);
+
+    // A slow transfer while the configuration is reloaded (only RSA now), then a bad reload.
+    let slow = |out: &str| {
+        Command::new("curl")
+            .args([
+                "-sS",
+                "--cacert",
+                &ca,
+                "--limit-rate",
+                "40M",
+                "-o",
+                out,
+                &url,
+            ])
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let during_reload = format!("{got}.reload");
+    let mut transfer = slow(&during_reload);
+    std::thread::sleep(Duration::from_millis(500));
+    let rsa_only = config(p.port, p.admin, &backend.addr(), "drain_timeout = 20", "")
+        .split("[[listener.certificate]]")
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, s)| s)
+        .collect::<Vec<_>>()
+        .join("[[listener.certificate]]");
+    let _ = std::fs::write(p.config_path(), &rsa_only);
+    p.signal("-HUP");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !p.events().contains("\"reloaded\"") {
+        assert!(Instant::now() < deadline, "{}", p.events());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (ok, out) = s_client(p.port, &["-tls1_3"], "");
+    assert!(
+        ok && out.contains("CN = fipsgate-rsa"),
+        "new connections use the new certificates: {out}"
+    );
+    let _ = std::fs::write(p.config_path(), "this is [not toml");
+    p.signal("-HUP");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !p.events().contains("reload_refused") {
+        assert!(Instant::now() < deadline, "{}", p.events());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, body) = curl(&[
+        "--cacert",
+        &m.path("rsa.crt"),
+        &format!("https://127.0.0.1:{}/", p.port),
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+    ]);
+    assert_eq!(
+        (code, body.as_str()),
+        (Some(0), "403"),
+        "the old configuration still serves (nginx: no index)"
+    );
+    assert!(transfer.wait().is_ok_and(|s| s.success()));
+    assert_eq!(
+        sha256(&during_reload),
+        want,
+        "no byte lost across the reload"
+    );
+
+    // SIGTERM with a transfer open: it completes within the drain deadline; nothing new is let in.
+    let during_drain = format!("{got}.drain");
+    let mut transfer = slow(&during_drain);
+    std::thread::sleep(Duration::from_millis(500));
+    p.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        TcpStream::connect(("127.0.0.1", p.port)).is_err(),
+        "no longer accepting"
+    );
+    assert!(transfer.wait().is_ok_and(|s| s.success()));
+    assert_eq!(sha256(&during_drain), want, "no byte lost while draining");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.events().contains("\"stopped\"") {
+        assert!(Instant::now() < deadline, "{}", p.events());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for f in [&got, &during_reload, &during_drain] {
+        let _ = std::fs::remove_file(f);
+    }
+    let _ = std::fs::remove_file(&big);
+}
+
+#[test]
+fn hostile_clients_floods_and_dead_backends_end_cleanly() {
+    let backend = nginx_server("", "return 200 ok;");
+    let p = proxy(|port, admin| {
+        config(
+            port,
+            admin,
+            &backend.addr(),
+            "max_connections = 50\nhandshake_timeout = 1",
+            "",
+        )
+    });
+    let url = format!("https://127.0.0.1:{}/", p.port);
+    let ca = material().path("ec.crt");
+    let (code, _) = curl(&["--cacert", &ca, &url]);
+    assert_eq!(code, Some(0));
+    let (fds, rss) = (p.pid_stat("fds"), p.pid_stat("rss"));
+
+    // Garbage instead of a ClientHello.
+    let mut s = TcpStream::connect(("127.0.0.1", p.port)).unwrap_or_else(|e| panic!("{e}"));
+    let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    p.wait_log(|l| l["close_reason"] == "bad_client_hello");
+    // A huge record length, then silence: the handshake deadline ends it.
+    let mut s = TcpStream::connect(("127.0.0.1", p.port)).unwrap_or_else(|e| panic!("{e}"));
+    let _ = s.write_all(&[0x16, 0x03, 0x01, 0xFF, 0xFF, 0x01]);
+    p.wait_log(|l| {
+        l["close_reason"] == "handshake_timeout" || l["close_reason"] == "bad_client_hello"
+    });
+    drop(s);
+
+    // A bounded flood: 200 silent connections against a limit of 50, for at most 3 s.
+    let started = Instant::now();
+    let flood: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", p.port)).ok())
+        .collect();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(flood);
+    // The silent ones time out (1 s each, 50 at a time); then a real client is served again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, body) = curl(&["--cacert", &ca, "--max-time", "3", &url]);
+        if code == Some(0) && body == "ok" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not served after the flood");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let (fds_after, rss_after) = (p.pid_stat("fds"), p.pid_stat("rss"));
+    assert!(
+        fds_after <= fds + 2,
+        "file descriptors {fds} -> {fds_after}"
+    );
+    assert!(rss_after < rss + 30_000, "RSS {rss} kB -> {rss_after} kB");
+
+    // The backend goes away: the client's connection ends, the proxy keeps serving.
+    drop(backend);
+    let (code, _) = curl(&["--cacert", &ca, &url]);
+    assert_ne!(code, Some(0));
+    let down = p.wait_log(|l| l["close_reason"] == "backend_unreachable");
+    assert_eq!(down["version"], "tls1.3");
+    assert!(p.admin_get("/healthz").ends_with("ok\n"));
+}
+
+/// A backend behind PROXY protocol v2 that records the header and the first data it gets,
+/// answers `BACKEND-SAYS-HI`, and closes.
+fn recording_backend() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let mut s = s;
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            // The PROXY v2 header (16 bytes and the length they give), then one read of data.
+            let mut got = vec![0u8; 16];
+            if s.read_exact(&mut got).is_err() {
+                continue;
+            }
+            let len = usize::from(u16::from_be_bytes([got[14], got[15]]));
+            got.resize(16 + len, 0);
+            if s.read_exact(&mut got[16..]).is_err() {
+                continue;
+            }
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            got.extend_from_slice(&buf[..n]);
+            let _ = s.write_all(b"BACKEND-SAYS-HI");
+            let _ = tx.send(got);
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn proxy_protocol_sni_routes_and_client_certificates() {
+    let m = material();
+    let (plain, plain_rx) = recording_backend();
+    let (routed, routed_rx) = recording_backend();
+    let dir = m.dir.join(format!("mtls-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let run = |args: &[&str]| {
+        let ok = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=partners CA",
+    ]);
+    let _ = std::fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n",
+    );
+    for who in ["partner1", "stranger"] {
+        run(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{who}.key"),
+            "-out",
+            &format!("{who}.csr"),
+            "-subj",
+            &format!("/CN={who}/O=Example"),
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{who}.csr"),
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &format!("{who}.crt"),
+            "-days",
+            "2",
+            "-extfile",
+            "client.ext",
+        ]);
+    }
+    let ca = dir.join("ca.crt").display().to_string();
+    let p = proxy(|port, admin| {
+        config(
+            port,
+            admin,
+            &format!("127.0.0.1:{plain}"),
+            "",
+            &format!(
+                "proxy_protocol = \"v2\"\n\
+                 [listener.client_auth]\nca = \"{ca}\"\nrequired = true\nallowed_subjects = [\"CN=partner1, O=Example\"]\n\
+                 [[listener.route]]\nnames = [\"*.partner.example\"]\nbackend = \"127.0.0.1:{routed}\"\n"
+            ),
+        )
+    });
+    let cert = |who: &str| {
+        (
+            dir.join(format!("{who}.crt")).display().to_string(),
+            dir.join(format!("{who}.key")).display().to_string(),
+        )
+    };
+    let (c, k) = cert("partner1");
+    let (ok, out) = s_client(p.port, &["-cert", &c, "-key", &k], "hello");
+    assert!(ok && out.contains("BACKEND-SAYS-HI"), "{out}");
+    let first = plain_rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
+    assert_eq!(
+        &first[..12],
+        &[0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A]
+    );
+    assert_eq!(&first[12..14], &[0x21, 0x11], "PROXY v2, TCP over IPv4");
+    assert_eq!(&first[16..20], &[127, 0, 0, 1]);
+    assert!(first.ends_with(b"hello"));
+    // SNI route.
+    let (ok, _) = s_client(
+        p.port,
+        &[
+            "-cert",
+            &c,
+            "-key",
+            &k,
+            "-servername",
+            "sftp.partner.example",
+        ],
+        "x",
+    );
+    assert!(ok);
+    assert!(routed_rx
+        .recv_timeout(Duration::from_secs(5))
+        .is_ok_and(|b| b.ends_with(b"x")));
+    // No certificate: refused; a certificate of the right CA but not allowed: closed.
+    let (_, out) = s_client(p.port, &["-tls1_3"], "hello");
+    assert!(!out.contains("BACKEND-SAYS-HI"), "{out}");
+    p.wait_log(|l| l["close_reason"] == "client_certificate_missing");
+    let (c, k) = cert("stranger");
+    let (_, out) = s_client(p.port, &["-cert", &c, "-key", &k], "hello");
+    assert!(!out.contains("BACKEND-SAYS-HI"), "{out}");
+    let denied = p.wait_log(|l| l["close_reason"] == "client_not_allowed");
+    assert!(denied["client_subject"]
+        .as_str()
+        .is_some_and(|s| s.contains("stranger")));
+}
+
+#[test]
+fn one_line_form_and_refusal_without_certificates() {
+    let backend = nginx_server("", "return 200 ok;");
+    let m = material();
+    let port = free_port();
+    let dir = m.dir.join(format!("oneline-{port}"));
+    let _ = std::fs::create_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fipsgate"))
+        .args([
+            "proxy",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--backend",
+            &backend.addr(),
+            "--cert",
+            &m.path("rsa.crt"),
+            "--key",
+            &m.path("rsa.key"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_port(port);
+    let (code, body) = curl(&[
+        "--cacert",
+        &m.path("rsa.crt"),
+        &format!("https://127.0.0.1:{port}/"),
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!((code, body.as_str()), (Some(0), "ok"));
+    let out = fipsgate(&["proxy", "--listen", "127.0.0.1:1", "--backend", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}
