@@ -687,3 +687,118 @@ fn one_line_form_and_refusal_without_certificates() {
     let out = fipsgate(&["proxy", "--listen", "127.0.0.1:1", "--backend", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn ocsp_responses_are_stapled() {
+    let dir = material().dir.join(format!("ocsp-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let run = |args: &[&str]| -> String {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=ocsp CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    let _ = std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    );
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    // A responder database saying the leaf is valid, and the response OpenSSL's responder signs.
+    let serial = run(&["x509", "-in", "leaf.crt", "-noout", "-serial"]);
+    let serial = serial.trim().trim_start_matches("serial=");
+    let _ = std::fs::write(
+        dir.join("index.txt"),
+        format!("V\t491231235959Z\t\t{serial}\tunknown\t/CN=127.0.0.1\n"),
+    );
+    run(&[
+        "ocsp",
+        "-index",
+        "index.txt",
+        "-rsigner",
+        "ca.crt",
+        "-rkey",
+        "ca.key",
+        "-CA",
+        "ca.crt",
+        "-issuer",
+        "ca.crt",
+        "-cert",
+        "leaf.crt",
+        "-respout",
+        "resp.der",
+        "-ndays",
+        "1",
+    ]);
+    let backend = nginx_server("", "return 200 ok;");
+    let d = dir.display();
+    let p = proxy(|port, admin| {
+        format!(
+            "[proxy]\nadmin = \"127.0.0.1:{admin}\"\n[[listener]]\nname = \"ocsp\"\nlisten = [\"127.0.0.1:{port}\"]\nbackend = \"{}\"\n[[listener.certificate]]\nchain = \"{d}/leaf.crt\"\nkey = \"{d}/leaf.key\"\nocsp = \"{d}/resp.der\"\n",
+            backend.addr()
+        )
+    });
+    let (ok, out) = s_client(p.port, &["-status", "-CAfile", &format!("{d}/ca.crt")], "");
+    assert!(ok, "{out}");
+    assert!(out.contains("OCSP Response Status: successful"), "{out}");
+    assert!(out.contains("Cert Status: good"), "{out}");
+    let (endpoints, _) = scan(&[&format!("127.0.0.1:{}", p.port)]);
+    assert_eq!(
+        endpoints[0]["tls"]["features"]["ocsp_stapling"], true,
+        "{}",
+        endpoints[0]["tls"]["features"]
+    );
+}
