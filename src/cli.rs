@@ -27,6 +27,9 @@ pub enum Command {
     /// Terminate TLS with FIPS-validated crypto only and forward plaintext to backends
     /// (docs/proxy.md).
     Proxy(ProxyArgs),
+    /// Start a legacy TLS server, a plaintext backend behind the FIPS proxy and (if installed)
+    /// a legacy sshd on loopback, scan them all, and print the report.
+    Demo(DemoArgs),
     /// Audit configurations against policies.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -130,6 +133,17 @@ pub struct ProxyArgs {
     pub key: Option<String>,
     #[command(flatten)]
     pub format: FormatArg,
+}
+
+/// `fipsgate demo …`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Report format: text or ndjson (any scan format works).
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Leave the servers running and print their addresses (until Ctrl-C).
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 /// `fipsgate diff …`

@@ -57,6 +57,9 @@ pub struct Global {
     /// One JSON line per connection on standard output.
     #[serde(default = "default_true")]
     pub log_connections: bool,
+    /// Operational events (start, reloads, drain) as JSON lines on standard error.
+    #[serde(default = "default_true")]
+    pub log_events: bool,
 }
 
 impl Default for Global {
@@ -68,6 +71,7 @@ impl Default for Global {
             drain_timeout: default_drain_timeout(),
             admin: None,
             log_connections: true,
+            log_events: true,
         }
     }
 }

@@ -385,6 +385,12 @@ async fn relay(
             };
             Ok(())
         }
+        // Clients that close TCP without close_notify after their answer (common with
+        // `Connection: close`) have ended normally.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            log.close_reason = "client_closed".into();
+            Ok(())
+        }
         Err(e) if e.kind() == io::ErrorKind::TimedOut => {
             Err(("idle_timeout", format!("no data either way for {idle:?}")))
         }

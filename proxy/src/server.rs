@@ -66,8 +66,14 @@ pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, Pro
     Ok(out)
 }
 
+/// Whether operational events are printed (`log_events`).
+static EVENTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// One line on standard error, as JSON, for operational events.
 pub fn event(what: &str, fields: serde_json::Value) {
+    if !EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let mut line = serde_json::json!({"type": "event", "time": crate::time_now(), "event": what});
     if let (Some(obj), Some(extra)) = (line.as_object_mut(), fields.as_object()) {
         obj.extend(extra.clone());
@@ -118,6 +124,8 @@ fn reload(path: &Path, running: &mut Config, shared: &Shared) {
             if let Ok(mut l) = shared.log_connections.write() {
                 *l = cfg.proxy.log_connections;
             }
+            EVENTS.store(cfg.proxy.log_events, std::sync::atomic::Ordering::Relaxed);
+
             *running = cfg;
             shared.metrics.reload(true);
             event(
@@ -241,6 +249,18 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// Runs the proxy until SIGTERM or SIGINT, then drains. `path` is the configuration file to
 /// reload on SIGHUP and when it changes (none for the one-line form).
 pub async fn run(cfg: Config, path: Option<PathBuf>) -> Result<(), ProxyError> {
+    run_until(cfg, path, std::future::pending()).await
+}
+
+/// [`run`], also stopping (and draining) when `stop` completes, for callers that embed the
+/// proxy (`fipsgate demo`).
+pub async fn run_until(
+    cfg: Config,
+    path: Option<PathBuf>,
+    stop_when: impl std::future::Future<Output = ()>,
+) -> Result<(), ProxyError> {
+    tokio::pin!(stop_when);
+    EVENTS.store(cfg.proxy.log_events, std::sync::atomic::Ordering::Relaxed);
     let runtimes = build(&cfg)?;
     let shared = Arc::new(Shared {
         runtimes: RwLock::new(runtimes),
@@ -302,7 +322,9 @@ pub async fn run(cfg: Config, path: Option<PathBuf>) -> Result<(), ProxyError> {
                     }
                 }
             }
+            () = &mut stop_when => break,
             _ = term.recv() => break,
+
             _ = int.recv() => break,
         }
     }

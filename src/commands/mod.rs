@@ -1,6 +1,7 @@
 //! One module per command group.
 mod audit;
 mod db;
+mod demo;
 mod diff;
 mod policy;
 mod proxy;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Report(args) => report::run(args),
         Command::Diff(args) => diff::run(&args),
         Command::Proxy(args) => proxy::run(&args),
+        Command::Demo(args) => demo::run(&args),
 
         Command::Schema => {
             crate::output::print_json(&fipsgate_scanner::report::json_schema())?;
