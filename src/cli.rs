@@ -27,7 +27,18 @@ pub enum Command {
     /// Terminate TLS with FIPS-validated crypto only and forward plaintext to backends
     /// (docs/proxy.md).
     Proxy(ProxyArgs),
+    /// Generated documentation: `usage` prints docs/usage.md; `man DIR` writes the man pages
+    /// (docs/man/).
+    #[command(hide = true)]
+    Docs {
+        /// usage or man.
+        #[arg(value_parser = ["usage", "man"])]
+        what: String,
+        /// Directory for the man pages.
+        dir: Option<String>,
+    },
     /// Start a legacy TLS server, a plaintext backend behind the FIPS proxy and (if installed)
+
     /// a legacy sshd on loopback, scan them all, and print the report.
     Demo(DemoArgs),
     /// Audit configurations against policies.

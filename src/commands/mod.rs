@@ -3,6 +3,7 @@ mod audit;
 mod db;
 mod demo;
 mod diff;
+mod docs;
 mod policy;
 mod proxy;
 mod report;
@@ -26,6 +27,8 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Diff(args) => diff::run(&args),
         Command::Proxy(args) => proxy::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Docs { what, dir } => docs::run(&what, dir.as_deref()),
+
 
         Command::Schema => {
             crate::output::print_json(&fipsgate_scanner::report::json_schema())?;
