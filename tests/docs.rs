@@ -38,7 +38,10 @@ fn man_pages_match_the_help() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     old.sort();
-    assert_eq!(names, old, "docs/man is stale: run `fipsgate docs man docs/man`");
+    assert_eq!(
+        names, old,
+        "docs/man is stale: run `fipsgate docs man docs/man`"
+    );
     for n in &names {
         assert!(
             std::fs::read(dir.join(n)).ok() == std::fs::read(published.join(n)).ok(),

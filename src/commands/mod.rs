@@ -29,7 +29,6 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Demo(args) => demo::run(&args),
         Command::Docs { what, dir } => docs::run(&what, dir.as_deref()),
 
-
         Command::Schema => {
             crate::output::print_json(&fipsgate_scanner::report::json_schema())?;
             Ok(crate::exit::OK)
