@@ -27,9 +27,8 @@ pub enum Command {
     /// Terminate TLS with FIPS-validated crypto only and forward plaintext to backends
     /// (docs/proxy.md).
     Proxy(ProxyArgs),
-    /// Generated documentation: `usage` prints docs/usage.md; `man DIR` writes the man pages
-    /// (docs/man/).
-    #[command(hide = true)]
+    /// Generated documentation: `usage` prints the command reference (docs/usage.md); `man DIR`
+    /// writes the man pages into DIR (docs/man/, or /usr/local/share/man/man1 to install them).
     Docs {
         /// usage or man.
         #[arg(value_parser = ["usage", "man"])]
