@@ -64,7 +64,12 @@ pub struct ScanArgs {
     /// Ports for targets that name none: 22,443,990,8000-8010 (default 443).
     #[arg(short = 'p', long, value_name = "LIST")]
     pub ports: Option<String>,
+    /// Ports probed as SSH at once (comma-separated, ranges allowed; default 22). Elsewhere an
+    /// SSH server is still recognised by its identification, after one TLS hello.
+    #[arg(long, value_name = "LIST", default_value = "22")]
+    pub ssh_ports: String,
     /// Addresses, blocks or ranges to leave out (comma-separated or repeated).
+
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// Scan even when the targets expand to more than 65,536 endpoints.

@@ -4,166 +4,11 @@ mod support;
 
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
-
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::proxy::*;
 use support::*;
-
-/// A running proxy; killed with its process group when dropped.
-struct Proxy {
-    child: Child,
-    port: u16,
-    admin: u16,
-    dir: PathBuf,
-}
-
-impl Proxy {
-    fn config_path(&self) -> PathBuf {
-        self.dir.join("proxy.toml")
-    }
-    fn log(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.join("stdout.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-    fn events(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
-    }
-    fn signal(&self, sig: &str) {
-        let _ = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status();
-    }
-    fn admin_get(&self, path: &str) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.admin)).unwrap_or_else(|e| panic!("{e}"));
-        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
-    }
-    /// Waits until the connection log has a line matching `pred`, at most 10 s.
-    fn wait_log(&self, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(v) = self.log().into_iter().find(|v| pred(v)) {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no such log line: {:?}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    fn pid_stat(&self, what: &str) -> u64 {
-        let pid = self.child.id();
-        match what {
-            "fds" => std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64),
-            _ => std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .unwrap_or_default()
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-                .unwrap_or(0),
-        }
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The TOML of one listener on `port` in front of `backend`, with `extra` lines in the listener
-/// and `global` lines in [proxy].
-fn config(port: u16, admin: u16, backend: &str, global: &str, extra: &str) -> String {
-    let m = material();
-    format!(
-        "[proxy]\nadmin = \"127.0.0.1:{admin}\"\n{global}\n\n\
-         [[listener]]\nname = \"web\"\nlisten = [\"127.0.0.1:{port}\"]\nbackend = \"{backend}\"\n{extra}\n\
-         [[listener.certificate]]\nchain = \"{}\"\nkey = \"{}\"\n\
-         [[listener.certificate]]\nchain = \"{}\"\nkey = \"{}\"\n",
-        m.path("ec.crt"),
-        m.path("ec.key"),
-        m.path("rsa.crt"),
-        m.path("rsa.key")
-    )
-}
-
-/// Starts `fipsgate proxy --config` with this configuration text.
-fn proxy(text_of: impl Fn(u16, u16) -> String) -> Proxy {
-    let dir = material().dir.join(format!("proxy-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
-    let (port, admin) = (free_port(), free_port());
-    let path = dir.join("proxy.toml");
-    let _ = std::fs::write(&path, text_of(port, admin));
-    let stdout = std::fs::File::create(dir.join("stdout.log")).unwrap_or_else(|e| panic!("{e}"));
-    let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap_or_else(|e| panic!("{e}"));
-    let child = Command::new(env!("CARGO_BIN_EXE_fipsgate"))
-        .process_group(0)
-        .args(["proxy", "--config", &path.display().to_string()])
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let p = Proxy {
-        child,
-        port,
-        admin,
-        dir,
-    };
-    wait_port(port);
-    p
-}
-
-/// `openssl s_client` against the proxy with these options, sending `input`: (success, output).
-fn s_client(port: u16, args: &[&str], input: &str) -> (bool, String) {
-    let mut all = vec!["s_client", "-connect", ""];
-    let target = format!("127.0.0.1:{port}");
-    all[2] = &target;
-    all.extend_from_slice(args);
-    let mut child = Command::new("openssl")
-        .args(&all)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input.as_bytes());
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ok = text.contains("Verify return code") && !text.contains("Cipher is (NONE)");
-    (ok, text)
-}
-
-fn curl(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "60"])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("curl (.ci/run installs it): {e}"));
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
 
 const GET: &str = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
@@ -285,18 +130,6 @@ fn check_validates_and_refuses_non_fips_settings() {
     let out = fipsgate(&["proxy", "--check", &p]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nonexistent.key"));
-}
-
-fn sha256(path: &str) -> String {
-    let out = Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[test]

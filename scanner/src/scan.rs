@@ -32,6 +32,9 @@ pub struct ScanConfig {
     pub starttls: StarttlsChoice,
     /// Addresses given for host names (like curl's --resolve), used instead of DNS.
     pub resolve: Vec<(String, IpAddr)>,
+    /// Ports probed as SSH straight away (`--ssh-ports`, default 22); elsewhere an SSH server
+    /// is recognised by the identification it sends in answer to a TLS hello.
+    pub ssh_ports: Vec<u16>,
 }
 
 /// How the STARTTLS protocol of a target is chosen.
@@ -90,21 +93,19 @@ async fn resolve(
     }
 }
 
-/// SSH's well-known port; other ports are probed with TLS first, and an SSH identification in
-/// answer switches the endpoint to the SSH probe.
-const SSH_PORT: u16 = 22;
-
-/// Probes one address with the right protocol and judges it.
+/// Probes one address with the right protocol and judges it: SSH at once when `ssh_first`,
+/// otherwise TLS first, switching to SSH when an SSH identification answers the hello.
 async fn probe_endpoint(
     addr: SocketAddr,
     target: Target,
     service: &str,
     cfg: ProbeConfig,
     policies: &[Policy],
+    ssh_first: bool,
 ) -> EndpointReport {
     let started = Instant::now();
     let elapsed = |s: Instant| s.elapsed().as_millis() as u64;
-    if addr.port() != SSH_PORT || cfg.starttls.is_some() {
+    if !ssh_first || cfg.starttls.is_some() {
         match probe::tls::probe(addr, cfg.clone()).await {
             Ok((obs, connections)) => {
                 return EndpointReport::tls(
@@ -206,7 +207,15 @@ async fn probe_named(
         };
         let place = limits.enter(addr.ip()).await;
         let started = Instant::now();
-        let probe = probe_endpoint(addr, target.clone(), &service, probe_cfg.clone(), &policies);
+        let probe = probe_endpoint(
+            addr,
+            target.clone(),
+            &service,
+            probe_cfg.clone(),
+            &policies,
+            cfg.ssh_ports.contains(&addr.port()),
+        );
+
         let report = match tokio::time::timeout(cfg.endpoint_deadline, probe).await {
             Ok(r) => r,
             Err(_) => EndpointReport::failed(

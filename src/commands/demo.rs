@@ -268,7 +268,9 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
             endpoint_deadline: Duration::from_secs(60),
             starttls: StarttlsChoice::Never,
             resolve: Vec::new(),
+            ssh_ports: vec![22],
             shard: None,
+
             skip: Default::default(),
         };
         let judge = JudgeArgs {

@@ -170,9 +170,13 @@ pub fn run(args: ScanArgs) -> CommandResult {
     };
     let append = args.resume.is_some() && args.resume == args.judge.output;
     let destinations = destinations(&args.judge)?;
+    let ssh_ports = parse_ports(&args.ssh_ports)
+        .map_err(|e| format!("--ssh-ports {:?}: {}", args.ssh_ports, e.reason))?;
     let cfg = ScanConfig {
         starttls,
         resolve,
+        ssh_ports,
+
         probe: ProbeConfig {
             confirm,
             delay: Duration::from_millis(args.delay.min(60_000)),

@@ -2,6 +2,9 @@
 //! keys made once per test binary, and the fipsgate binary itself.
 #![allow(dead_code)]
 
+pub mod hostile;
+pub mod proxy;
+
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;

@@ -264,7 +264,7 @@ pub async fn handshake_tls13(
     let tls = tokio::time::timeout(deadline, connector.connect(name, conn.into_stream()))
         .await
         .map_err(|_| ProbeError::new(ErrorKind::Timeout, "TLS 1.3 handshake timed out"))?
-        .map_err(|e| ProbeError::new(ErrorKind::TlsAlert, format!("TLS 1.3 handshake: {e}")))?;
+        .map_err(handshake_error)?;
     let chain = tls
         .get_ref()
         .1
@@ -285,8 +285,29 @@ pub async fn handshake_tls13(
     })
 }
 
+/// A failed handshake's error: an alert or an incompatibility is the server refusing; a peer
+/// that breaks the protocol is malformed; the rest are transport errors.
+fn handshake_error(e: std::io::Error) -> ProbeError {
+    let kind = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::PeerMisbehaved(_) | rustls::Error::InvalidMessage(_)) => {
+            ErrorKind::Malformed
+        }
+        Some(_) => ErrorKind::TlsAlert,
+        None if matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+        ) =>
+        {
+            ErrorKind::ConnectionReset
+        }
+        None => ErrorKind::Io,
+    };
+    ProbeError::new(kind, format!("TLS 1.3 handshake: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     #[test]

@@ -20,6 +20,9 @@ use std::net::SocketAddr;
 
 /// Most suites offered in one hello after a server dropped a large hello.
 const SPLIT_SUITES: usize = 64;
+/// Hellos left unanswered (silence until the timeout) before a server that never answered is
+/// given up as silent: the first, its split retry, and one more version.
+const UNANSWERED_LIMIT: u32 = 3;
 
 /// What the server sent after ServerHello in TLS 1.0-1.2.
 #[derive(Debug, Default)]
@@ -60,6 +63,17 @@ pub struct TlsProbe {
     reached: bool,
     /// The server stopped answering properly after it had answered: later probes are skipped.
     broken: bool,
+    /// The first answer that broke the protocol (a suite or version that was not offered, a
+    /// TLS 1.3 handshake that fails without an alert): the error if nothing else is accepted.
+    violation: Option<String>,
+    /// Connections the server closed or reset in the middle of a record or message.
+    cut_short: u32,
+    /// Hellos that got no answer at all before the server ever answered one.
+    unanswered: u32,
+    /// A real TLS 1.3 handshake completed.
+    tls13_completed: bool,
+    /// How a real TLS 1.3 handshake broke the protocol (not an alert: a misbehaving peer).
+    tls13_violation: Option<String>,
     obs: TlsObservation,
 }
 
@@ -131,6 +145,11 @@ impl TlsProbe {
             without_extensions: false,
             reached: false,
             broken: false,
+            violation: None,
+            cut_short: 0,
+            unanswered: 0,
+            tls13_completed: false,
+            tls13_violation: None,
             obs: TlsObservation::default(),
         }
     }
@@ -207,6 +226,20 @@ impl TlsProbe {
         match result {
             Ok(answer) => {
                 self.reached |= matches!(answer, Answer::Hello(..) | Answer::Alert(_));
+                if matches!(answer, Answer::Silent) && !self.reached {
+                    self.unanswered += 1;
+                    if self.unanswered == UNANSWERED_LIMIT {
+                        // A tarpit or a service waiting for something else: stop paying a
+                        // timeout per hello.
+                        return Err(ProbeError::new(
+                            ErrorKind::Timeout,
+                            format!(
+                                "the server answered none of {UNANSWERED_LIMIT} ClientHellos within {:?}",
+                                self.cfg.timeout
+                            ),
+                        ));
+                    }
+                }
                 Ok(answer)
             }
             Err(e)
@@ -249,7 +282,11 @@ impl TlsProbe {
             None => otherwise,
         };
         loop {
-            let n = match conn.recv(&mut buf).await {
+            let received = conn.recv(&mut buf).await;
+            if matches!(received, Ok(0) | Err(_)) && records.buffered() + handshake.buffered() > 0 {
+                self.cut_short += 1;
+            }
+            let n = match received {
                 Ok(n) => n,
                 Err(e) if e.kind == ErrorKind::Timeout => {
                     return Ok(partial(hello, flight, Answer::Silent))
@@ -353,11 +390,17 @@ impl TlsProbe {
             match answer {
                 Answer::Hello(h, flight) => {
                     let negotiated = h.negotiated_version().map_err(malformed)?;
+                    if negotiated > version.wire() {
+                        self.violated(format!(
+                            "{version}: the server chose version 0x{negotiated:04X}, above the one offered; enumeration of this version stopped"
+                        ));
+                        break;
+                    }
                     if negotiated != version.wire() {
                         break;
                     }
                     if !window.contains(&h.cipher_suite) {
-                        self.obs.notes.push(format!(
+                        self.violated(format!(
                             "{version}: the server chose suite 0x{:04X}, which was not offered; enumeration of this version stopped",
                             h.cipher_suite
                         ));
@@ -452,9 +495,12 @@ impl TlsProbe {
             }
         }
         if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
-            return Err(ProbeError::new(
-                ErrorKind::TlsAlert,
-                "the server refused every ClientHello (no version or suite in common)",
+            return Err(self.nothing_accepted());
+        }
+        if self.cut_short > 0 {
+            self.obs.notes.push(format!(
+                "the server closed {} connections in the middle of a record or message; what those answers held was not read",
+                self.cut_short
             ));
         }
         for (i, (version, picks)) in legacy.iter().enumerate() {
@@ -514,7 +560,56 @@ impl TlsProbe {
                 }
             }
         }
+        if let Some(why) = self.tls13_broken() {
+            // HelloRetryRequests alone do not prove TLS 1.3: no real handshake completed.
+            self.obs.versions.retain(|v| v.version != TlsVersion::Tls13);
+            if legacy.is_empty() {
+                return Err(ProbeError::new(ErrorKind::Malformed, why));
+            }
+            self.obs.groups.clear();
+            self.obs
+                .notes
+                .push(format!("TLS 1.3 left out, and its groups with it: {why}"));
+        }
         Ok((self.obs, self.connections))
+    }
+
+    /// Keeps the first protocol violation, and notes each.
+    fn violated(&mut self, what: String) {
+        self.violation.get_or_insert_with(|| what.clone());
+        self.obs.notes.push(what);
+    }
+
+    /// The error when no hello was accepted: a protocol violation if the server committed one,
+    /// a reset if it cut its answers short, otherwise a refusal.
+    fn nothing_accepted(&self) -> ProbeError {
+        if let Some(v) = &self.violation {
+            ProbeError::new(ErrorKind::Malformed, v.clone())
+        } else if self.cut_short > 0 {
+            ProbeError::new(
+                ErrorKind::ConnectionReset,
+                format!(
+                    "the server closed {} connections in the middle of its answer, and answered no ClientHello in full",
+                    self.cut_short
+                ),
+            )
+        } else {
+            ProbeError::new(
+                ErrorKind::TlsAlert,
+                "the server refused every ClientHello (no version or suite in common)",
+            )
+        }
+    }
+
+    /// Why TLS 1.3 must be left out: the server answered TLS 1.3 hellos, but a real handshake
+    /// broke the protocol and none completed.
+    fn tls13_broken(&self) -> Option<String> {
+        match &self.tls13_violation {
+            Some(v) if !self.tls13_completed => Some(format!(
+                "the server answers TLS 1.3 ClientHellos, but no real TLS 1.3 handshake completed: {v}"
+            )),
+            _ => None,
+        }
     }
 
     /// TLS 1.3 suites and groups from HelloRetryRequests; returns the suites and preference.
@@ -897,6 +992,7 @@ impl TlsProbe {
 
     /// Records what a real TLS 1.3 handshake showed: its chain, and whether OCSP was stapled.
     fn learn_tls13_handshake(&mut self, got: &certs::Tls13Certificates) {
+        self.tls13_completed = true;
         self.add_chain(TlsVersion::Tls13, &got.chain);
         if self.obs.features.judged.ocsp_stapling.is_none() {
             self.obs.features.judged.ocsp_stapling = got.ocsp_stapled;
@@ -914,6 +1010,10 @@ impl TlsProbe {
             let got = match certs::handshake_tls13(self.addr, &self.cfg, left.clone()).await {
                 Ok(got) => got,
                 Err(e) if e.kind == ErrorKind::TlsAlert => break,
+                Err(e) if e.kind == ErrorKind::Malformed => {
+                    self.tls13_violation.get_or_insert(e.message);
+                    break;
+                }
                 Err(e) => {
                     self.obs
                         .notes
@@ -955,6 +1055,9 @@ impl TlsProbe {
                     self.learn_tls13_handshake(&got);
                 }
                 Err(e) if e.kind == ErrorKind::TlsAlert => {}
+                Err(e) if e.kind == ErrorKind::Malformed => {
+                    self.tls13_violation.get_or_insert(e.message);
+                }
                 Err(e) => self.obs.notes.push(format!(
                     "TLS 1.3 certificate fetch ({key_type}): {}",
                     e.message

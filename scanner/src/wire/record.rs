@@ -35,6 +35,8 @@ pub mod handshake_type {
 
 /// Largest record payload accepted: 2^14 plus the expansion TLS allows for ciphertext.
 pub const MAX_RECORD_PAYLOAD: usize = 16384 + 2048;
+/// Largest plaintext record payload (2^14).
+pub const MAX_PLAINTEXT: usize = 16384;
 
 /// One record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +131,15 @@ impl RecordDecoder {
                 max: MAX_RECORD_PAYLOAD,
             });
         }
+        // Only application data may be ciphertext here; plaintext is capped at 2^14
+        // (RFC 8446 5.1, RFC 5246 6.2.1), as OpenSSL's client enforces too.
+        if content_type != content_type::APPLICATION_DATA && len > MAX_PLAINTEXT {
+            return Err(WireError::TooLarge {
+                what: "plaintext record",
+                len,
+                max: MAX_PLAINTEXT,
+            });
+        }
         if self.buf.len() < 5 + len {
             return Ok(None);
         }
@@ -170,6 +181,11 @@ impl HandshakeReassembler {
     /// Appends a handshake record's payload.
     pub fn push(&mut self, payload: &[u8]) {
         self.buf.extend_from_slice(payload);
+    }
+
+    /// Bytes of a message received but not yet complete.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
     }
 
     /// The next complete message, None if more records are needed.
