@@ -84,12 +84,14 @@ pub struct ConnectionLog {
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// A stream that counts what it reads and remembers when it last moved.
+/// A stream that counts what it reads, remembers when it last moved, and whether it ended or
+/// failed (so a reset is blamed on the right side).
 struct Watched<S> {
     inner: S,
     read: Arc<AtomicU64>,
     last: Arc<AtomicU64>,
     eof: Arc<AtomicBool>,
+    failed: Arc<AtomicBool>,
     epoch: Instant,
 }
 
@@ -100,12 +102,20 @@ impl<S> Watched<S> {
             read: Arc::default(),
             last,
             eof: Arc::default(),
+            failed: Arc::default(),
             epoch,
         }
     }
     fn touch(&self) {
         self.last
             .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    /// Passes a poll result on, remembering an error.
+    fn watch<T>(&self, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if let Poll::Ready(Err(_)) = &poll {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        poll
     }
 }
 
@@ -125,7 +135,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
             self.read.fetch_add(n, Ordering::Relaxed);
             self.touch();
         }
-        poll
+        self.watch(poll)
     }
 }
 
@@ -139,13 +149,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         if let Poll::Ready(Ok(_)) = poll {
             self.touch();
         }
-        poll
+        self.watch(poll)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(poll)
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let poll = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(poll)
     }
 }
 
@@ -354,6 +366,7 @@ async fn relay(
     let mut back = Watched::new(upstream, last.clone(), epoch);
     let (from_client, to_client) = (front.read.clone(), back.read.clone());
     let (client_eof, backend_eof) = (front.eof.clone(), back.eof.clone());
+    let (client_failed, backend_failed) = (front.failed.clone(), back.failed.clone());
     let idle = rt.global.idle();
     let copy = tokio::io::copy_bidirectional_with_sizes(&mut front, &mut back, BUFFER, BUFFER);
     tokio::pin!(copy);
@@ -394,6 +407,11 @@ async fn relay(
         Err(e) if e.kind() == io::ErrorKind::TimedOut => {
             Err(("idle_timeout", format!("no data either way for {idle:?}")))
         }
+        Err(e) if backend_failed.load(Ordering::Relaxed) => {
+            // The client gets no close_notify: its TLS stack sees the answer was cut short.
+            Err(("backend_reset", e.to_string()))
+        }
+        Err(e) if client_failed.load(Ordering::Relaxed) => Err(("client_reset", e.to_string())),
         Err(e) => Err(("reset", e.to_string())),
     }
 }

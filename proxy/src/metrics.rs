@@ -21,6 +21,7 @@ pub struct Metrics {
     latency: Mutex<Histogram>,
     reloads: AtomicU64,
     reload_failures: AtomicU64,
+    log_write_failures: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -94,6 +95,11 @@ impl Metrics {
         bump(&self.failures, (listener.into(), reason.into()));
     }
 
+    /// A connection log line could not be written (disk full, closed pipe).
+    pub fn log_write_failed(&self) {
+        self.log_write_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A reload was applied, or refused.
     pub fn reload(&self, ok: bool) {
         if ok {
@@ -147,6 +153,13 @@ impl Metrics {
             "Configuration reloads refused (the old configuration kept running).",
             self.reload_failures.load(Ordering::Relaxed),
         );
+        counter(
+            &mut out,
+            "fipsgate_proxy_log_write_failures_total",
+            "Connection log lines lost because standard output could not be written (disk full, closed pipe).",
+            self.log_write_failures.load(Ordering::Relaxed),
+        );
+
         let _ = writeln!(out, "# HELP fipsgate_proxy_handshakes_total TLS handshakes completed.\n# TYPE fipsgate_proxy_handshakes_total counter");
         if let Ok(m) = self.handshakes.lock() {
             for ((l, v, s, g), n) in m.iter() {

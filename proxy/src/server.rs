@@ -189,7 +189,10 @@ async fn accept_loop(
 
             if shared.log_connections.read().map(|l| *l).unwrap_or(true) {
                 if let Ok(line) = serde_json::to_string(&log) {
-                    let _ = writeln!(std::io::stdout().lock(), "{line}");
+                    // A full disk must not stop the proxy: the line is lost and counted.
+                    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+                        shared.metrics.log_write_failed();
+                    }
                 }
             }
             drop((own, total));
