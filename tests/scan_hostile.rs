@@ -317,6 +317,11 @@ fn expect_one(name: &str, opening: Opening, behave: fn(&mut TcpStream), expect: 
         "tls"
     };
     assert_eq!(e["service"], service, "{name}: {e}");
+    assert!(
+        e["connections"].as_u64().is_some_and(|c| c >= 1),
+        "{name}: the connections made are counted, errors too: {e}"
+    );
+
     match expect {
         Expect::Error(kind) => {
             assert_eq!(e["status"], "error", "{name}: {e}");

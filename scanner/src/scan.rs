@@ -105,6 +105,8 @@ async fn probe_endpoint(
 ) -> EndpointReport {
     let started = Instant::now();
     let elapsed = |s: Instant| s.elapsed().as_millis() as u64;
+    // Connections of the TLS attempt that met an SSH server count too.
+    let mut before_ssh = 0;
     if !ssh_first || cfg.starttls.is_some() {
         match probe::tls::probe(addr, cfg.clone()).await {
             Ok((obs, connections)) => {
@@ -117,17 +119,22 @@ async fn probe_endpoint(
                     elapsed(started),
                 )
             }
-            Err(e) if !e.speaks_ssh() => {
-                return EndpointReport::failed(target, service, e, 0, elapsed(started))
+            Err((e, connections)) if !e.speaks_ssh() => {
+                return EndpointReport::failed(target, service, e, connections, elapsed(started))
             }
-            Err(_) => {}
+            Err((_, connections)) => before_ssh = connections,
         }
     }
     match probe::ssh::probe(addr, &cfg).await {
-        Ok((obs, connections)) => {
-            EndpointReport::ssh(target, obs, policies, connections, elapsed(started))
-        }
-        Err(e) => EndpointReport::failed(target, "ssh", e, 0, elapsed(started)),
+        Ok((obs, connections)) => EndpointReport::ssh(
+            target,
+            obs,
+            policies,
+            before_ssh + connections,
+            elapsed(started),
+        ),
+        // SSH probes fail only on their first connection; later ones become notes.
+        Err(e) => EndpointReport::failed(target, "ssh", e, before_ssh + 1, elapsed(started)),
     }
 }
 

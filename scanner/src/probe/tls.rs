@@ -476,7 +476,7 @@ impl TlsProbe {
     }
 
     /// Runs the whole enumeration.
-    pub async fn run(mut self) -> Result<(TlsObservation, u32), ProbeError> {
+    pub async fn run(&mut self) -> Result<TlsObservation, ProbeError> {
         let default = HelloOptions::default();
         let mut legacy = self.eliminate_legacy(&default).await?;
         let tls13 = self.eliminate_tls13().await?;
@@ -571,7 +571,7 @@ impl TlsProbe {
                 .notes
                 .push(format!("TLS 1.3 left out, and its groups with it: {why}"));
         }
-        Ok((self.obs, self.connections))
+        Ok(std::mem::take(&mut self.obs))
     }
 
     /// Keeps the first protocol violation, and notes each.
@@ -1067,10 +1067,14 @@ impl TlsProbe {
     }
 }
 
-/// Probes one TLS endpoint.
+/// Probes one TLS endpoint: what it saw, or why it failed, with the connections it made.
 pub async fn probe(
     addr: SocketAddr,
     cfg: ProbeConfig,
-) -> Result<(TlsObservation, u32), ProbeError> {
-    TlsProbe::new(addr, cfg).run().await
+) -> Result<(TlsObservation, u32), (ProbeError, u32)> {
+    let mut probe = TlsProbe::new(addr, cfg);
+    match probe.run().await {
+        Ok(obs) => Ok((obs, probe.connections)),
+        Err(e) => Err((e, probe.connections)),
+    }
 }
