@@ -1,5 +1,13 @@
-//! Round-trip properties of the encoder/decoder pairs of the wire codecs: whatever is encoded
-//! decodes to the same thing, however the bytes are split on arrival.
+//! Round-trip properties of the encoder/decoder pairs: the wire codecs (whatever is encoded
+//! decodes to the same thing, however the bytes are split on arrival), and the NDJSON report,
+//! which `fipsgate report`, `diff` and `--resume` read back.
+use fipsgate_cipher_db::assess::TlsFeatures;
+use fipsgate_cipher_db::policy::Policy;
+use fipsgate_cipher_db::tls::TlsVersion;
+use fipsgate_scanner::observation::{
+    CodeName, DhInfo, Features, SuiteRef, TlsObservation, VersionResult,
+};
+use fipsgate_scanner::report::{EndpointReport, Target};
 use fipsgate_scanner::wire::{record, ssh, Reader};
 use proptest::prelude::*;
 
@@ -26,7 +34,89 @@ fn name_list() -> impl Strategy<Value = Vec<String>> {
     proptest::collection::vec("[a-z0-9@.-]{1,40}", 0..12)
 }
 
+/// Any observation a TLS probe could record, unknown code points included.
+fn tls_observation() -> impl Strategy<Value = TlsObservation> {
+    let versions = [
+        TlsVersion::Ssl3,
+        TlsVersion::Tls10,
+        TlsVersion::Tls11,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+    ];
+    let version = (
+        proptest::sample::select(versions.to_vec()),
+        proptest::collection::vec(any::<u16>(), 0..8),
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|(version, suites, server_preference)| VersionResult {
+            version,
+            cipher_suites: suites.into_iter().map(SuiteRef::tls).collect(),
+            server_preference,
+        });
+    let flag = || proptest::option::of(any::<bool>());
+    let judged = (flag(), flag(), flag(), flag(), flag(), flag(), flag()).prop_map(
+        |(ems, reneg, scsv, etm, ocsp, compression, early)| TlsFeatures {
+            extended_master_secret: ems,
+            secure_renegotiation: reneg,
+            fallback_scsv: scsv,
+            encrypt_then_mac: etm,
+            ocsp_stapling: ocsp,
+            compression,
+            early_data: early,
+        },
+    );
+    (
+        proptest::collection::vec(version, 0..4),
+        proptest::collection::vec(any::<u16>(), 0..6),
+        proptest::collection::vec(any::<u16>(), 0..6),
+        proptest::collection::vec((512u32..9000, proptest::option::of("ffdhe[0-9]{4}")), 0..2),
+        (judged, flag(), flag(), proptest::option::of("[ -~]{0,12}")),
+        proptest::collection::vec("\\PC{0,40}", 0..3),
+    )
+        .prop_map(
+            |(versions, groups, sigalgs, dh, (judged, ticket, hrr, alpn), notes)| TlsObservation {
+                versions,
+                groups: groups.into_iter().map(CodeName::group).collect(),
+                signature_schemes: sigalgs.into_iter().map(CodeName::sigalg).collect(),
+                certificates: Vec::new(),
+                dh_params: dh
+                    .into_iter()
+                    .map(|(bits, named_group)| DhInfo { bits, named_group })
+                    .collect(),
+                features: Features {
+                    judged,
+                    session_ticket: ticket,
+                    hello_retry_request: hrr,
+                    alpn,
+                },
+                notes,
+            },
+        )
+}
+
 proptest! {
+    /// A report's `tls` object reads back as the same observation, and judging it again under
+    /// every built-in policy gives the same line (what `fipsgate report` does offline).
+    #[test]
+    fn endpoint_reports_read_back_and_rejudge_the_same(obs in tls_observation(), n in any::<u32>()) {
+        static POLICIES: std::sync::OnceLock<Vec<Policy>> = std::sync::OnceLock::new();
+        let policies = POLICIES.get_or_init(|| Policy::builtins().unwrap_or_default());
+        prop_assert_eq!(policies.len(), fipsgate_cipher_db::policy::builtin_names().count());
+        let target = Target { host: "h".into(), ip: Some("127.0.0.1".into()), port: 443 };
+        let report = EndpointReport::tls(target.clone(), "tls", obs.clone(), policies, n, 7);
+        let mut line = serde_json::to_value(&report).map_err(fail)?;
+        let back: TlsObservation = serde_json::from_value(line["tls"].clone()).map_err(fail)?;
+        prop_assert_eq!(&back, &obs);
+        let again = EndpointReport::tls(target, "tls", back, policies, n, 7);
+        let mut line_again = serde_json::to_value(&again).map_err(fail)?;
+        for l in [&mut line, &mut line_again] {
+            if let Some(o) = l.as_object_mut() {
+                o.remove("scanned_at");
+            }
+        }
+        prop_assert_eq!(line_again, line);
+    }
+
     #[test]
     fn tls_records_and_handshake_messages(
         typ in 1u8..=24,
