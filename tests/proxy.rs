@@ -135,17 +135,7 @@ fn check_validates_and_refuses_non_fips_settings() {
 #[test]
 fn bytes_arrive_intact_across_reload_and_drain() {
     let m = material();
-    let www = m.dir.join(format!("www-{}", free_port()));
-    let _ = std::fs::create_dir_all(&www);
-    let big = www.join("big.bin");
-    let ok = Command::new("head")
-        .args(["-c", "104857600", "/dev/urandom"])
-        .stdout(std::fs::File::create(&big).unwrap_or_else(|e| panic!("{e}")))
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok);
-    let want = sha256(&big.display().to_string());
-    let backend = nginx_server("", &format!("root {};", www.display()));
+    let (backend, big, want) = file_server(100 << 20);
     let p = proxy(|port, admin| config(port, admin, &backend.addr(), "drain_timeout = 20", ""));
     let url = format!("https://127.0.0.1:{}/big.bin", p.port);
     // Both certificates: the reload below drops the ECDSA one.

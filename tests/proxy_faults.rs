@@ -266,12 +266,7 @@ fn half_closes_pass_both_ways() {
 #[test]
 fn clients_that_abort_mid_transfer_free_everything() {
     let m = material();
-    let www = m.dir.join(format!("www-abort-{}", free_port()));
-    let _ = std::fs::create_dir_all(&www);
-    let big = www.join("big.bin");
-    let _ = std::fs::write(&big, payload(32 << 20));
-    let want = sha256(&big.display().to_string());
-    let nginx = nginx_server("", &format!("root {};", www.display()));
+    let (nginx, big, want) = file_server(32 << 20);
     let p = proxy_to(&nginx.addr(), "");
     let (fds, rss) = (p.pid_stat("fds"), p.pid_stat("rss"));
     let request = "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -454,12 +449,7 @@ fn a_garbage_certificate_before_a_reload_keeps_the_old_one() {
 #[test]
 fn a_full_disk_loses_log_lines_not_connections() {
     let m = material();
-    let www = m.dir.join(format!("www-full-{}", free_port()));
-    let _ = std::fs::create_dir_all(&www);
-    let file = www.join("f.bin");
-    let _ = std::fs::write(&file, payload(1 << 20));
-    let want = sha256(&file.display().to_string());
-    let nginx = nginx_server("", &format!("root {};", www.display()));
+    let (nginx, file, want) = file_server(1 << 20);
     let p = proxy_with(
         |port, admin| config(port, admin, &nginx.addr(), "", ""),
         Launch {
@@ -467,7 +457,7 @@ fn a_full_disk_loses_log_lines_not_connections() {
             ..Launch::default()
         },
     );
-    let url = format!("https://127.0.0.1:{}/f.bin", p.port);
+    let url = format!("https://127.0.0.1:{}/big.bin", p.port);
     let got = m.dir.join(format!("full-{}", p.port)).display().to_string();
     for _ in 0..10 {
         let (code, _) = curl(&["--cacert", &m.path("ec.crt"), "-o", &got, &url]);
@@ -494,4 +484,5 @@ fn a_full_disk_loses_log_lines_not_connections() {
     );
     assert!(p.admin_get("/healthz").ends_with("ok\n"));
     let _ = std::fs::remove_file(&got);
+    let _ = std::fs::remove_file(&file);
 }

@@ -233,3 +233,20 @@ pub fn sha256(path: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// nginx serving `/big.bin`, `len` random bytes, from a directory of its own: the server, the
+/// file (remove it when done) and its SHA-256.
+pub fn file_server(len: u64) -> (super::Server, PathBuf, String) {
+    let www = material().dir.join(format!("www-{}", free_port()));
+    let _ = std::fs::create_dir_all(&www);
+    let big = www.join("big.bin");
+    let ok = Command::new("head")
+        .args(["-c", &len.to_string(), "/dev/urandom"])
+        .stdout(std::fs::File::create(&big).unwrap_or_else(|e| panic!("{e}")))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "head -c {len} /dev/urandom");
+    let sha = sha256(&big.display().to_string());
+    let server = super::nginx_server("", &format!("root {};", www.display()));
+    (server, big, sha)
+}
