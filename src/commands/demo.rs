@@ -268,7 +268,9 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
             endpoint_deadline: Duration::from_secs(60),
             starttls: StarttlsChoice::Never,
             resolve: Vec::new(),
-            ssh_ports: vec![22],
+            // The demo knows where its sshd is: probe it as SSH at once.
+            ssh_ports: sshd.iter().map(|(_, port)| *port).collect(),
+
             shard: None,
 
             skip: Default::default(),
