@@ -4,7 +4,9 @@
 # Measures full TLS 1.3 and TLS 1.2 handshakes per second (16 concurrent `openssl s_time -new`
 # clients), keep-alive 1 KiB requests per second and p99 latency (wrk, 16 connections), single
 # connection bulk throughput (100 MiB with curl), and proxy CPU seconds per 10k requests (from
-# /proc during the wrk run). Writes the section "TLS proxy" of docs/benchmarks.md and prints it.
+# /proc during the wrk run). Handshakes are measured twice: with P-256 key shares (the same work
+# for every proxy) and with OpenSSL's default X25519 key share (a HelloRetryRequest at fipsgate).
+# Writes the section "TLS proxy" of docs/benchmarks.md and prints it.
 # Usage: bench/proxy.sh [SECONDS]   (needs: ./dev deps, plus stunnel4 haproxy wrk from apt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,14 +31,16 @@ cat rsa.crt rsa.key >rsa.pem
 mkdir -p www
 head -c 1024 /dev/urandom >www/1k
 head -c 104857600 /dev/urandom >www/100m
-mapfile -t P < <(free_ports 7)
+mapfile -t P < <(free_ports 8)
 BACKEND=${P[0]}
+NGINX_TLS=${P[7]}
 cat >nginx.conf <<NGX
 daemon off; master_process off; pid $WORK/nginx.pid; error_log $WORK/nginx.err; worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
 http { access_log off; client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
   keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BACKEND; root $WORK/www; } }
+  server { listen 127.0.0.1:$BACKEND; root $WORK/www; }
+  server { listen 127.0.0.1:$NGINX_TLS ssl; ssl_certificate $WORK/ec.crt; ssl_certificate_key $WORK/ec.key; root $WORK/www; } }
 NGX
 nginx -p "$WORK" -c "$WORK/nginx.conf" &
 PIDS+=($!)
@@ -97,15 +101,30 @@ for p in "${P[@]}"; do wait_port "$p"; done
 # CPU seconds (user + system) of a process and its threads so far.
 cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
 
+# The clients' key exchange: "p256" makes every s_time client offer only a P-256 key share, so
+# each proxy does the same work (like for like); "default" keeps OpenSSL's defaults (an X25519 key
+# share first), which HAProxy and stunnel accept and a FIPS proxy answers with a
+# HelloRetryRequest for P-256: X25519 is not an approved key agreement (SP 800-56A r3).
+cat >p256.cnf <<'CNF'
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Groups = P-256
+CNF
+
 # Handshakes per second: 16 parallel s_time clients making new sessions for SECS seconds.
-handshakes() { # port version
-  local port=$1 version=$2 opts
+handshakes() { # port version groups
+  local port=$1 version=$2 conf=/dev/null opts
+  [ "$3" = p256 ] && conf=$WORK/p256.cnf
   case $version in
     tls1.3) opts=(-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256) ;;
     tls1.2) opts=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256) ;;
   esac
   for c in $(seq 16); do
-    openssl s_time -connect "127.0.0.1:$port" -new -time "$SECS" "${opts[@]}" >"hs-$c" 2>/dev/null &
+    OPENSSL_CONF=$conf openssl s_time -connect "127.0.0.1:$port" -new -time "$SECS" "${opts[@]}" >"hs-$c" 2>/dev/null &
   done
   wait
   cat hs-* | python3 -c '
@@ -135,49 +154,86 @@ print(round(rps), round(p99,2), round(cpu/total*10000,2) if total else 0)
 PY
 }
 
-# Bulk MB/s over one connection (best of two).
-bulk() {
-  local best=0 s
-  for _ in 1 2; do
+# The median, field by field, of lines of numbers.
+median() { python3 -c '
+import statistics,sys
+rows=[list(map(float,l.split())) for l in sys.stdin if l.strip()]
+print(" ".join(f"{statistics.median(c):g}" for c in zip(*rows)))'; }
+
+# Bulk over one connection: "best_MiB/s cpu_s_per_transfer" over ROUNDS transfers of 100 MiB.
+# The CPU is the terminating process's (none for nginx serving TLS itself, the ceiling row).
+bulk() { # port key [pid]
+  local best=0 s before after=0
+  [ -n "${3:-}" ] && before=$(cpu "$3")
+  for _ in $(seq "$ROUNDS"); do
     s=$(curl -s --cacert "$WORK/$2.crt" -o /dev/null -w '%{speed_download}' "https://127.0.0.1:$1/100m")
     best=$(python3 -c "print(max($best, $s))")
   done
-  python3 -c "print(round($best/1048576))"
+  [ -n "${3:-}" ] && after=$(cpu "$3")
+  python3 -c "print(round($best/1048576), round(($after-${before:-0})/$ROUNDS, 3) if '${3:-}' else '-')"
 }
 
+ROUNDS=3
 steal_start=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
 declare -A R
 for key in ec rsa; do
   for proxy in fipsgate stunnel haproxy; do
     port=${PORT[$proxy,$key]}
-    R[$proxy,$key,hs13]=$(handshakes "$port" tls1.3)
-    R[$proxy,$key,hs12]=$(handshakes "$port" tls1.2)
+    for groups in p256 default; do
+      R[$proxy,$key,hs13,$groups]=$(handshakes "$port" tls1.3 $groups)
+      R[$proxy,$key,hs12,$groups]=$(handshakes "$port" tls1.2 $groups)
+    done
+  done
+done
+# Keep-alive and bulk: ROUNDS rounds, the proxies taking turns, so that a noisy minute on this
+# shared machine hits all of them; the medians (bulk: the best) are reported.
+for _ in $(seq "$ROUNDS"); do
+  for proxy in fipsgate stunnel haproxy; do
+    keepalive "$proxy" ec >>"ka-$proxy"
   done
 done
 for proxy in fipsgate stunnel haproxy; do
-  R[$proxy,ka]=$(keepalive "$proxy" ec)
-  R[$proxy,bulk]=$(bulk "${PORT[$proxy,ec]}" ec)
+  R[$proxy,ka]=$(median <"ka-$proxy")
+  R[$proxy,bulk]=$(bulk "${PORT[$proxy,ec]}" ec "${PID[$proxy,ec]}")
 done
+R[nginx,bulk]=$(bulk "$NGINX_TLS" ec)
 steal_end=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
 steal=$(python3 -c "a='$steal_start'.split(); b='$steal_end'.split(); d=int(b[1])-int(a[1]); print(round(100*(int(b[0])-int(a[0]))/d,1) if d else 0)")
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}x' if $2 else '-')"; }
-table=$(
-  echo "| proxy | TLS 1.3 hs/s ECDSA | TLS 1.3 hs/s RSA | TLS 1.2 hs/s ECDSA | TLS 1.2 hs/s RSA | 1 KiB req/s | p99 ms | CPU s / 10k req | bulk MiB/s |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+hs_table() { # groups
+  echo "| proxy | TLS 1.3 ECDSA | TLS 1.3 RSA | TLS 1.2 ECDSA | TLS 1.2 RSA |"
+  echo "|---|---|---|---|---|"
   for proxy in fipsgate stunnel haproxy; do
-    read -r rps p99 cpu10k <<<"${R[$proxy,ka]}"
-    echo "| $proxy | ${R[$proxy,ec,hs13]} | ${R[$proxy,rsa,hs13]} | ${R[$proxy,ec,hs12]} | ${R[$proxy,rsa,hs12]} | $rps | $p99 | $cpu10k | ${R[$proxy,bulk]} |"
+    echo "| $proxy | ${R[$proxy,ec,hs13,$1]} | ${R[$proxy,rsa,hs13,$1]} | ${R[$proxy,ec,hs12,$1]} | ${R[$proxy,rsa,hs12,$1]} |"
+  done
+}
+hs_ratios() { # groups other
+  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,hs13,$1]}" "${R[$2,ec,hs13,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs13,$1]}" "${R[$2,rsa,hs13,$1]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,hs12,$1]}" "${R[$2,ec,hs12,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs12,$1]}" "${R[$2,rsa,hs12,$1]}")"
+}
+traffic_table=$(
+  echo "| proxy | 1 KiB req/s | p99 ms | CPU s / 10k req | bulk MiB/s | CPU s / 100 MiB |"
+  echo "|---|---|---|---|---|---|"
+  for proxy in fipsgate stunnel haproxy nginx; do
+    read -r rps p99 cpu10k <<<"${R[$proxy,ka]:-- - -}"
+    read -r mib cpubulk <<<"${R[$proxy,bulk]}"
+    label=$proxy
+    [ "$proxy" = nginx ] && label="nginx serving TLS itself (no proxy: the ceiling)"
+    echo "| $label | $rps | $p99 | $cpu10k | $mib | $cpubulk |"
   done
 )
 read -r f_rps f_p99 _ <<<"${R[fipsgate,ka]}"
 read -r s_rps _ _ <<<"${R[stunnel,ka]}"
 read -r h_rps h_p99 _ <<<"${R[haproxy,ka]}"
+read -r f_mib f_cpu <<<"${R[fipsgate,bulk]}"
+read -r s_mib s_cpu <<<"${R[stunnel,bulk]}"
+read -r n_mib _ <<<"${R[nginx,bulk]}"
 ratios=$(
-  echo "- handshakes, fipsgate vs stunnel: TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,hs13]}" "${R[stunnel,ec,hs13]}"), RSA $(ratio "${R[fipsgate,rsa,hs13]}" "${R[stunnel,rsa,hs13]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,hs12]}" "${R[stunnel,ec,hs12]}"), RSA $(ratio "${R[fipsgate,rsa,hs12]}" "${R[stunnel,rsa,hs12]}")"
-  echo "- handshakes, fipsgate vs HAProxy: TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,hs13]}" "${R[haproxy,ec,hs13]}"), RSA $(ratio "${R[fipsgate,rsa,hs13]}" "${R[haproxy,rsa,hs13]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,hs12]}" "${R[haproxy,ec,hs12]}"), RSA $(ratio "${R[fipsgate,rsa,hs12]}" "${R[haproxy,rsa,hs12]}")"
-  echo "- keep-alive requests, fipsgate vs stunnel $(ratio "$f_rps" "$s_rps"), vs HAProxy $(ratio "$f_rps" "$h_rps"); p99 fipsgate ${f_p99} ms, HAProxy ${h_p99} ms"
-  echo "- bulk, fipsgate vs stunnel $(ratio "${R[fipsgate,bulk]}" "${R[stunnel,bulk]}")"
+  echo "- handshakes with P-256 (like for like), fipsgate vs stunnel: $(hs_ratios p256 stunnel)"
+  echo "- handshakes with P-256 (like for like), fipsgate vs HAProxy: $(hs_ratios p256 haproxy)"
+  echo "- handshakes with the clients' default X25519 key share, fipsgate (P-256, after a HelloRetryRequest in TLS 1.3) vs HAProxy (X25519): $(hs_ratios default haproxy)"
+  echo "- keep-alive requests, fipsgate vs stunnel $(ratio "$f_rps" "$s_rps"), vs HAProxy $(ratio "$f_rps" "$h_rps"); median p99 fipsgate ${f_p99} ms, HAProxy ${h_p99} ms"
+  echo "- bulk, fipsgate vs stunnel $(ratio "$f_mib" "$s_mib") in MiB/s and stunnel spends $(ratio "$s_cpu" "$f_cpu") fipsgate's CPU per 100 MiB; nginx serving TLS itself reaches $n_mib MiB/s, $(ratio "$n_mib" "$s_mib") of stunnel's: the most any proxy can show here"
 )
 versions="fipsgate $("$FIPSGATE" --version | awk '{print $2}') (AWS-LC FIPS module), stunnel $(dpkg-query -W -f='${Version}' stunnel4), HAProxy $(dpkg-query -W -f='${Version}' haproxy), OpenSSL $(openssl version | awk '{print $2}') for the clients and for stunnel and HAProxy"
 section=$(cat <<EOF2
@@ -186,13 +242,30 @@ section=$(cat <<EOF2
 Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, CPU steal during the run ${steal}%; clients,
 proxies and the nginx backend share these cores, so absolute numbers are low and only the ratios
 carry over. Tools: $versions. Each proxy terminates TLS in front of the same nginx and forwards
-TCP (HAProxy in \`mode tcp\`, $(nproc) threads). Handshakes: 16 concurrent \`openssl s_time -new\`
-for ${SECS} s (TLS 1.3 with AES-128-GCM, TLS 1.2 with ECDHE and AES-128-GCM; every handshake also
-opens a backend connection). Keep-alive: \`wrk -t2 -c16 -d${SECS}s\` for a 1 KiB file through the
-ECDSA listener; CPU is the proxy process's user + system time during that run. Bulk: 100 MiB
-over one connection with curl, best of two.
+TCP (HAProxy in \`mode tcp\`, $(nproc) threads).
 
-$table
+Full handshakes per second: 16 concurrent \`openssl s_time -new\` for ${SECS} s (TLS 1.3 with
+AES-128-GCM, TLS 1.2 with ECDHE and AES-128-GCM; every handshake also opens a backend
+connection). First with every client offering a P-256 key share, so all three proxies do the same
+key exchange:
+
+$(hs_table p256)
+
+Then with OpenSSL's default groups, an X25519 key share first. HAProxy and stunnel take X25519;
+fipsgate cannot (X25519 is not an approved key agreement): it uses P-256 in TLS 1.2 and answers
+TLS 1.3 clients with a HelloRetryRequest for P-256, which costs the client a second key share and a round trip. This is
+what FIPS costs clients that prefer X25519:
+
+$(hs_table default)
+
+Traffic through the ECDSA listener, ${ROUNDS} rounds with the proxies taking turns. Keep-alive:
+\`wrk -t2 -c16 -d${SECS}s\` for a 1 KiB file, medians of the rounds; CPU is the proxy process's
+user + system time during the run. Bulk: 100 MiB over one connection with curl, the best of the
+rounds, and the proxy's CPU time per transfer. The last row is curl fetching the same file from
+nginx's own TLS listener, with no proxy in the path: the most this machine's client and backend
+allow.
+
+$traffic_table
 
 $ratios
 EOF2
