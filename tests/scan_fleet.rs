@@ -270,6 +270,59 @@ fn diff_lists_appeared_vanished_and_changed_endpoints() {
     );
 }
 
+/// Runs fipsgate on a pseudo-terminal (util-linux `script`): what the terminal showed.
+fn on_a_terminal(args: &[&str]) -> String {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_fipsgate"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let out = Command::new("script")
+        .args(["-qefc", &quoted.join(" "), "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("script (util-linux): {e}"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_progress_bar_when_stderr_is_a_terminal() {
+    let m = material();
+    let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
+    let ports = format!("{},{}", a.port, free_port());
+    let dir = m.dir.join(format!("progress-{}", a.port));
+    let _ = std::fs::create_dir_all(&dir);
+    let report = dir.join("out.ndjson").display().to_string();
+    let args = [
+        "scan",
+        "-p",
+        &ports,
+        "127.0.0.1",
+        "--format",
+        "ndjson",
+        "-o",
+        &report,
+    ];
+    let shown = on_a_terminal(&args);
+    // The last drawing: both endpoints done, one open, none failed, and a whole-number rate.
+    let last = shown
+        .rsplit("2/2 endpoints  1 open, 0 errors  ")
+        .next()
+        .filter(|_| shown.contains("2/2 endpoints  1 open, 0 errors  "))
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    let rate = last.split("/s").next().unwrap_or("");
+    assert!(
+        !rate.is_empty() && rate.chars().all(|c| c.is_ascii_digit()),
+        "{last:?}"
+    );
+    let written = std::fs::read_to_string(&report).unwrap_or_default();
+    assert_eq!(written.lines().count(), 3, "the report itself is unchanged");
+    let mut quiet = args.to_vec();
+    quiet.push("--no-progress");
+    assert!(!on_a_terminal(&quiet).contains("endpoints"));
+}
+
 #[test]
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
     let m = material();

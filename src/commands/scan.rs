@@ -10,7 +10,7 @@ use fipsgate_scanner::scan::{scan, ScanConfig, ScanEvent, StarttlsChoice};
 use fipsgate_scanner::target::{
     parse_ports, Shard, TargetList, TargetPattern, CONFIRM_ABOVE, DEFAULT_TLS_PORT,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -98,9 +98,20 @@ fn progress_bar(args: &ScanArgs, total: u128) -> Option<ProgressBar> {
         Some(u64::try_from(total).unwrap_or(u64::MAX)),
         ProgressDrawTarget::stderr(),
     );
+    // indicatif's own {per_sec} prints four decimals ("1,497.1813/s").
     let style =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} endpoints  {msg}  {per_sec}  ETA {eta}")
-            .map(|s| s.progress_chars("=> "));
+        ProgressStyle::with_template("{bar:30} {pos}/{len} endpoints  {msg}  {rate}  ETA {eta}")
+            .map(|s| {
+                s.progress_chars("=> ").with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let rate = state.per_sec();
+                        if rate.is_finite() {
+                            let _ = write!(w, "{rate:.0}/s");
+                        }
+                    },
+                )
+            });
     if let Ok(style) = style {
         bar.set_style(style);
     }
