@@ -5,6 +5,7 @@ mod support;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::proxy::*;
@@ -342,22 +343,23 @@ fn recording_backend() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
     (port, rx)
 }
 
-#[test]
-fn proxy_protocol_sni_routes_and_client_certificates() {
-    let m = material();
-    let (plain, plain_rx) = recording_backend();
-    let (routed, routed_rx) = recording_backend();
-    let dir = m.dir.join(format!("mtls-{}", free_port()));
+/// Runs `openssl ARGS` in `dir` and insists that it succeeds.
+fn openssl_in(dir: &Path, args: &[&str]) {
+    let ok = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "openssl {args:?}");
+}
+
+/// A fresh directory with a client CA (`ca.crt`, `ca.key`) and, for each name, `NAME.crt` and
+/// `NAME.key` issued by it with subject `CN=NAME, O=Example`.
+fn client_pki(name: &str, clients: &[&str]) -> PathBuf {
+    let dir = material().dir.join(format!("{name}-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
-    let run = |args: &[&str]| {
-        let ok = Command::new("openssl")
-            .args(args)
-            .current_dir(&dir)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "openssl {args:?}");
-    };
+    let run = |args: &[&str]| openssl_in(&dir, args);
     run(&[
         "req",
         "-x509",
@@ -379,7 +381,7 @@ fn proxy_protocol_sni_routes_and_client_certificates() {
         dir.join("client.ext"),
         "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n",
     );
-    for who in ["partner1", "stranger"] {
+    for who in clients {
         run(&[
             "req",
             "-newkey",
@@ -412,6 +414,14 @@ fn proxy_protocol_sni_routes_and_client_certificates() {
             "client.ext",
         ]);
     }
+    dir
+}
+
+#[test]
+fn proxy_protocol_sni_routes_and_client_certificates() {
+    let (plain, plain_rx) = recording_backend();
+    let (routed, routed_rx) = recording_backend();
+    let dir = client_pki("mtls", &["partner1", "stranger"]);
     let ca = dir.join("ca.crt").display().to_string();
     let p = proxy(|port, admin| {
         config(
@@ -624,4 +634,137 @@ fn ocsp_responses_are_stapled() {
         "{}",
         endpoints[0]["tls"]["features"]
     );
+}
+
+#[test]
+fn revoked_client_certificates_are_refused() {
+    let dir = client_pki("crl", &["partner1", "revoked"]);
+    let _ = std::fs::write(dir.join("index.txt"), "");
+    let _ = std::fs::write(dir.join("crlnumber"), "01\n");
+    let _ = std::fs::write(
+        dir.join("ca.cnf"),
+        "[ca]\ndefault_ca = here\n[here]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+         default_md = sha256\ndefault_crl_days = 1\n",
+    );
+    let ca_args = ["-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt"];
+    let openssl = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&ca_args);
+        openssl_in(&dir, &all);
+    };
+    openssl(&["ca", "-revoke", "revoked.crt"]);
+    openssl(&["ca", "-gencrl", "-out", "crl.pem"]);
+    openssl_in(
+        &dir,
+        &[
+            "crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der",
+        ],
+    );
+    // A CRL whose nextUpdate has passed, and one from a CA that did not issue the clients.
+    openssl(&[
+        "ca",
+        "-gencrl",
+        "-crl_lastupdate",
+        "20250101000000Z",
+        "-crl_nextupdate",
+        "20250102000000Z",
+        "-out",
+        "expired.pem",
+    ]);
+    let other = client_pki("crl-other", &[]);
+    openssl_in(
+        &other,
+        &[
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=other CA",
+            "-days",
+            "2",
+        ],
+    );
+    let _ = std::fs::write(other.join("index.txt"), "");
+    let _ = std::fs::write(other.join("crlnumber"), "01\n");
+    let _ = std::fs::copy(dir.join("ca.cnf"), other.join("ca.cnf"));
+    openssl_in(
+        &other,
+        &[
+            "ca", "-gencrl", "-out", "crl.pem", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert",
+            "ca.crt",
+        ],
+    );
+
+    let (plain, _plain_rx) = recording_backend();
+    let ca = dir.join("ca.crt").display().to_string();
+    let path = |d: &Path, f: &str| d.join(f).display().to_string();
+    let cert = |who: &str| {
+        (
+            path(&dir, &format!("{who}.crt")),
+            path(&dir, &format!("{who}.key")),
+        )
+    };
+    let listener = |client_auth: &str| {
+        let extra = format!(
+            "proxy_protocol = \"v2\"\n[listener.client_auth]\nca = \"{ca}\"\n{client_auth}"
+        );
+        proxy(move |port, admin| config(port, admin, &format!("127.0.0.1:{plain}"), "", &extra))
+    };
+    let admitted = |p: &Proxy, who: &str| {
+        let (c, k) = cert(who);
+        let (ok, out) = s_client(p.port, &["-cert", &c, "-key", &k], "hello");
+        ok && out.contains("BACKEND-SAYS-HI")
+    };
+
+    // The CA's CRL (DER): the revoked client is refused and logged as such, the other passes.
+    let p = listener(&format!("crls = [\"{}\"]\n", path(&dir, "crl.der")));
+    assert!(admitted(&p, "partner1"));
+    assert!(!admitted(&p, "revoked"));
+    let l = p.wait_log(|l| l["close_reason"] == "client_certificate_revoked");
+    assert!(
+        l["error"].as_str().is_some_and(|e| e.contains("Revoked")),
+        "{l}"
+    );
+    drop(p);
+
+    // PEM, leaf scope: the same answer.
+    let p = listener(&format!(
+        "crls = [\"{}\"]\ncrl_scope = \"leaf\"\n",
+        path(&dir, "crl.pem")
+    ));
+    assert!(admitted(&p, "partner1"));
+    assert!(!admitted(&p, "revoked"));
+    drop(p);
+
+    // An expired CRL, or only another CA's: the status is unknown, and unknown is refused...
+    for crl in [path(&dir, "expired.pem"), path(&other, "crl.pem")] {
+        let p = listener(&format!("crls = [\"{crl}\"]\n"));
+        assert!(!admitted(&p, "partner1"), "{crl}");
+        p.wait_log(|l| l["close_reason"] == "client_certificate_revocation_unknown");
+    }
+    // ... unless the configuration lets it through.
+    let p = listener(&format!(
+        "crls = [\"{}\"]\nallow_unknown_revocation = true\n",
+        path(&other, "crl.pem")
+    ));
+    assert!(admitted(&p, "partner1"));
+    drop(p);
+
+    // A file that holds no CRL, and CRL settings without CRLs, are refused at start.
+    let toml = dir.join("bad.toml");
+    let checked = |client_auth: &str| {
+        let extra = format!("[listener.client_auth]\nca = \"{ca}\"\n{client_auth}");
+        let _ = std::fs::write(&toml, config(8443, 9901, "127.0.0.1:8080", "", &extra));
+        let out = fipsgate(&["proxy", "--check", &toml.display().to_string()]);
+        assert_eq!(out.status.code(), Some(2), "{client_auth}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = checked(&format!("crls = [\"{ca}\"]\n"));
+    assert!(err.contains("ca.crt"), "{err}");
+    let err = checked("crl_scope = \"leaf\"\n");
+    assert!(err.contains("need crls"), "{err}");
 }

@@ -169,6 +169,24 @@ pub struct ClientAuth {
     /// DNS names or addresses of subjectAltName allowed; empty allows any.
     #[serde(default)]
     pub allowed_sans: Vec<String>,
+    /// CRL files (PEM or DER) every client certificate is checked against; empty: no check.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// Which certificates the CRLs must cover: the whole chain (default) or the leaf only.
+    pub crl_scope: Option<CrlScope>,
+    /// Let through a certificate no CRL covers (default: refuse it, as OpenSSL does).
+    #[serde(default)]
+    pub allow_unknown_revocation: bool,
+}
+
+/// Which certificates of a client's chain must be covered by a CRL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrlScope {
+    /// Every certificate below the trust anchor (OpenSSL's CRL_CHECK_ALL).
+    Chain,
+    /// The client's own certificate only (OpenSSL's CRL_CHECK).
+    Leaf,
 }
 
 /// An SNI route inside a listener: names served with their own backend and certificates.
@@ -288,6 +306,7 @@ impl Config {
             }
             if let Some(a) = l.client_auth.as_mut() {
                 fix(&mut a.ca);
+                a.crls.iter_mut().for_each(fix);
             }
         }
     }
@@ -337,6 +356,13 @@ impl Config {
                     if bare.is_empty() || bare.contains('*') || bare.contains(char::is_whitespace) {
                         return Err(format!("{at}: route name {n:?} is not a host name"));
                     }
+                }
+            }
+            if let Some(a) = l.client_auth.as_ref().filter(|a| a.crls.is_empty()) {
+                if a.crl_scope.is_some() || a.allow_unknown_revocation {
+                    return Err(format!(
+                        "{at}: crl_scope and allow_unknown_revocation need crls"
+                    ));
                 }
             }
             for p in &l.alpn {

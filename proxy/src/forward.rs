@@ -163,11 +163,17 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 
 /// A short reason for a failed handshake, for logs and metrics.
 fn handshake_reason(e: &io::Error) -> &'static str {
-    use rustls::Error as E;
+    use rustls::{CertificateError, Error as E};
     match e.get_ref().and_then(|inner| inner.downcast_ref::<E>()) {
         Some(E::PeerIncompatible(_)) => "peer_incompatible",
         Some(E::InvalidMessage(_)) | Some(E::InappropriateMessage { .. }) => "bad_client_hello",
         Some(E::NoCertificatesPresented) => "client_certificate_missing",
+        Some(E::InvalidCertificate(CertificateError::Revoked)) => "client_certificate_revoked",
+        Some(E::InvalidCertificate(
+            CertificateError::UnknownRevocationStatus
+            | CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. },
+        )) => "client_certificate_revocation_unknown",
         Some(E::InvalidCertificate(_)) => "client_certificate_invalid",
         Some(E::AlertReceived(_)) => "client_alert",
         Some(_) => "tls_error",
@@ -427,6 +433,9 @@ mod tests {
             required: true,
             allowed_subjects: vec!["CN=partner1, O=Example".into()],
             allowed_sans: vec![],
+            crls: vec![],
+            crl_scope: None,
+            allow_unknown_revocation: false,
         };
         assert!(allowed(&auth, "CN=partner1,O=Example", &[]));
         assert!(!allowed(&auth, "CN=partner2,O=Example", &[]));

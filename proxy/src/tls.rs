@@ -1,11 +1,11 @@
 //! The rustls side of a listener: the FIPS provider narrowed as the configuration asks (never
 //! widened), certificates chosen by SNI and by the client's signature algorithms, optional client
 //! authentication, tickets from the FIPS module, and the `ServerConfig::fips()` check.
-use crate::config::{CertificateFiles, ClientAuth, Listener};
+use crate::config::{CertificateFiles, ClientAuth, CrlScope, Listener};
 use fipsgate_cipher_db::tls::{group_by_code, suite_by_code};
 use rustls::crypto::{aws_lc_rs, CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
@@ -217,15 +217,47 @@ fn verifier(
     if roots.is_empty() {
         return Err(TlsError(format!("{path}: no CA certificate")));
     }
-    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
-    let builder = if auth.required {
-        builder
-    } else {
-        builder.allow_unauthenticated()
-    };
+    let mut builder =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    if !auth.required {
+        builder = builder.allow_unauthenticated();
+    }
+    if !auth.crls.is_empty() {
+        let mut crls = Vec::new();
+        for file in &auth.crls {
+            crls.extend(revocation_lists(file)?);
+        }
+        // Like OpenSSL: a CRL past its nextUpdate is no longer evidence that a certificate is good.
+        builder = builder.with_crls(crls).enforce_revocation_expiration();
+        if auth.crl_scope == Some(CrlScope::Leaf) {
+            builder = builder.only_check_end_entity_revocation();
+        }
+        if auth.allow_unknown_revocation {
+            builder = builder.allow_unknown_revocation_status();
+        }
+    }
     builder
         .build()
         .map_err(|e| TlsError(format!("client_auth: {e}")))
+}
+
+/// The CRLs in a file: PEM (one or more) or a single DER one.
+fn revocation_lists(
+    file: &std::path::Path,
+) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsError> {
+    let at = |e: &dyn std::fmt::Display| TlsError(format!("{}: {e}", file.display()));
+    let bytes = std::fs::read(file).map_err(|e| at(&e))?;
+    let crls = if bytes.starts_with(b"-----BEGIN") {
+        CertificateRevocationListDer::pem_slice_iter(&bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| at(&e))?
+    } else {
+        vec![CertificateRevocationListDer::from(bytes)]
+    };
+    if crls.is_empty() {
+        return Err(at(&"no X509 CRL in this file"));
+    }
+    Ok(crls)
 }
 
 /// Builds a listener's TLS configuration and refuses it unless rustls reports it FIPS.
