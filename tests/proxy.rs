@@ -768,3 +768,101 @@ fn revoked_client_certificates_are_refused() {
     let err = checked("crl_scope = \"leaf\"\n");
     assert!(err.contains("need crls"), "{err}");
 }
+
+/// Writes a new configuration, sends SIGHUP and returns the event the reload ended with.
+fn reload_to(p: &Proxy, text: &str) -> String {
+    let ended = |e: &str| e.matches("\"reloaded\"").count() + e.matches("reload_refused").count();
+    let before = ended(&p.events());
+    let _ = std::fs::write(p.config_path(), text);
+    p.signal("-HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = p.events();
+        if ended(&events) > before {
+            return events.lines().last().unwrap_or_default().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no end of the reload: {events}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn reload_adds_moves_and_removes_listen_addresses() {
+    let m = material();
+    let (one, two) = (
+        nginx_server("", "return 200 one;"),
+        nginx_server("", "return 200 two;"),
+    );
+    let p = proxy(|port, admin| config(port, admin, &one.addr(), "", ""));
+    let ca = m.path("ec.crt");
+    let get = |port: u16| {
+        let url = format!("https://127.0.0.1:{port}/");
+        let (code, body) = curl(&["--cacert", &ca, "--max-time", "5", &url]);
+        (code == Some(0)).then_some(body)
+    };
+    assert_eq!(get(p.port).as_deref(), Some("one"));
+    // `web` listening on `ports`, and a second listener `other` (to nginx "two") on `other`.
+    let listeners = |ports: &[u16], other: &[u16]| {
+        let listen = |ports: &[u16]| {
+            let a: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
+            a.join(", ")
+        };
+        let web = config(0, p.admin, &one.addr(), "", "").replace(
+            "listen = [\"127.0.0.1:0\"]",
+            &format!("listen = [{}]", listen(ports)),
+        );
+        if other.is_empty() {
+            return web;
+        }
+        format!(
+            "{web}\n[[listener]]\nname = \"other\"\nlisten = [{}]\nbackend = \"{}\"\n\
+             [[listener.certificate]]\nchain = \"{}\"\nkey = \"{}\"\n",
+            listen(other),
+            two.addr(),
+            m.path("ec.crt"),
+            m.path("ec.key")
+        )
+    };
+    let (a, b, c) = (p.port, free_port(), free_port());
+
+    // `a` moves to the new listener `other`; `web` gets `b`.
+    let ended = reload_to(&p, &listeners(&[b], &[a]));
+    assert!(ended.contains("\"reloaded\""), "{ended}");
+    assert_eq!(get(a).as_deref(), Some("two"));
+    assert_eq!(get(b).as_deref(), Some("one"));
+
+    // `other` goes away, and `a` with it; `web` listens on `b` and `c`.
+    let ended = reload_to(&p, &listeners(&[b, c], &[]));
+    assert!(ended.contains("\"reloaded\""), "{ended}");
+    assert_eq!(get(b).as_deref(), Some("one"));
+    assert_eq!(get(c).as_deref(), Some("one"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", a)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{a} still accepts after its removal"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stopped = p.wait_event("stopped_listening");
+    assert!(stopped.contains(&format!("127.0.0.1:{a}")), "{stopped}");
+
+    // An address another process holds: refused as a whole, nothing changes.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let held = taken.local_addr().map(|a| a.port()).unwrap_or(0);
+    let ended = reload_to(&p, &listeners(&[held], &[c]));
+    assert!(
+        ended.contains("reload_refused") && ended.contains(&held.to_string()),
+        "{ended}"
+    );
+    assert_eq!(get(b).as_deref(), Some("one"));
+    assert_eq!(get(c).as_deref(), Some("one"), "c still belongs to web");
+    // The admin address is the one thing a reload cannot move.
+    let moved_admin = listeners(&[b, c], &[]).replace(
+        &format!("admin = \"127.0.0.1:{}\"", p.admin),
+        &format!("admin = \"127.0.0.1:{}\"", free_port()),
+    );
+    let ended = reload_to(&p, &moved_admin);
+    assert!(ended.contains("admin address changed"), "{ended}");
+    assert!(p.admin_get("/healthz").contains("ok"));
+}

@@ -81,11 +81,39 @@ pub fn event(what: &str, fields: serde_json::Value) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// State every accept loop shares.
+/// A connection limit and the number it was made for, so a reload keeps it when unchanged.
+#[derive(Clone)]
+struct Limit {
+    max: usize,
+    permits: Arc<Semaphore>,
+}
+
+impl Limit {
+    /// `old` when it is for the same number (its open connections keep counting), else a new one.
+    fn keep_or_new(old: Option<&Limit>, max: usize) -> Limit {
+        match old {
+            Some(l) if l.max == max => l.clone(),
+            _ => Limit {
+                max,
+                permits: Arc::new(Semaphore::new(max)),
+            },
+        }
+    }
+}
+
+/// The listener a bound address serves, and that listener's connection limit.
+#[derive(Clone)]
+struct Owner {
+    listener: String,
+    limit: Limit,
+}
+
+/// State every accept loop shares; a reload swaps its parts.
 struct Shared {
     runtimes: RwLock<BTreeMap<String, Arc<ListenerRuntime>>>,
+    owners: RwLock<BTreeMap<SocketAddr, Owner>>,
     metrics: Metrics,
-    total: Arc<Semaphore>,
+    total: RwLock<Limit>,
     log_connections: RwLock<bool>,
 }
 
@@ -93,39 +121,120 @@ impl Shared {
     fn runtime(&self, name: &str) -> Option<Arc<ListenerRuntime>> {
         self.runtimes.read().ok()?.get(name).cloned()
     }
+
+    fn owner(&self, addr: SocketAddr) -> Option<Owner> {
+        self.owners.read().ok()?.get(&addr).cloned()
+    }
+
+    fn total(&self) -> Option<Arc<Semaphore>> {
+        Some(self.total.read().ok()?.permits.clone())
+    }
+
+    /// The owner of every address of `cfg`, keeping the limits whose numbers did not change.
+    fn owners_for(&self, cfg: &Config) -> BTreeMap<SocketAddr, Owner> {
+        let old = self.owners.read().map(|o| o.clone()).unwrap_or_default();
+        let old_limit = |name: &str| {
+            old.values()
+                .find(|o| o.listener == name)
+                .map(|o| o.limit.clone())
+        };
+        let mut owners = BTreeMap::new();
+        for l in &cfg.listener {
+            let max = l.max_connections.unwrap_or(cfg.proxy.max_connections);
+            let limit = Limit::keep_or_new(old_limit(&l.name).as_ref(), max);
+            for addr in &l.listen {
+                owners.insert(
+                    *addr,
+                    Owner {
+                        listener: l.name.clone(),
+                        limit: limit.clone(),
+                    },
+                );
+            }
+        }
+        owners
+    }
 }
 
-/// The listen addresses of each listener, which a reload may not change.
-fn shape(cfg: &Config) -> BTreeMap<String, Vec<SocketAddr>> {
-    cfg.listener
-        .iter()
-        .map(|l| (l.name.clone(), l.listen.clone()))
-        .collect()
+/// The accept loops running, by address; each stops when its sender says so (or is dropped).
+type Accepting = BTreeMap<SocketAddr, watch::Sender<bool>>;
+
+/// Binds a listen address (synchronously, so a reload can bind all before it commits).
+fn bind(addr: SocketAddr, listener: &str) -> Result<TcpListener, ProxyError> {
+    let at = |e: std::io::Error| ProxyError::Bind(format!("listener {listener:?}: {addr}: {e}"));
+    let socket = std::net::TcpListener::bind(addr).map_err(at)?;
+    socket.set_nonblocking(true).map_err(at)?;
+    TcpListener::from_std(socket).map_err(at)
 }
 
-/// Loads, builds and swaps in a new configuration; on any error the running one stays.
-fn reload(path: &Path, running: &mut Config, shared: &Shared) {
+/// Starts accepting on a bound address.
+fn start_accepting(
+    socket: TcpListener,
+    addr: SocketAddr,
+    shared: &Arc<Shared>,
+) -> watch::Sender<bool> {
+    let (tx, rx) = watch::channel(false);
+    event(
+        "listening",
+        serde_json::json!({"listener": shared.owner(addr).map(|o| o.listener), "address": addr.to_string()}),
+    );
+    tokio::spawn(accept_loop(socket, addr, shared.clone(), rx));
+    tx
+}
+
+/// Loads, builds and swaps in a new configuration: TLS, backends, routes, limits, and the
+/// listen addresses (new ones bound, dropped ones closed, moved ones served by their new
+/// listener). On any error, including an address that cannot be bound, nothing changes.
+fn reload(path: &Path, running: &mut Config, shared: &Arc<Shared>, accepting: &mut Accepting) {
     let attempt = Config::load(path)
         .map_err(ProxyError::Config)
         .and_then(|cfg| {
-            if shape(&cfg) != shape(running) || cfg.proxy.admin != running.proxy.admin {
+            if cfg.proxy.admin != running.proxy.admin {
                 return Err(ProxyError::Config(ConfigError(
-                    "listeners or their addresses changed: restart to apply that".into(),
+                    "the admin address changed: restart to apply that".into(),
                 )));
             }
             let runtimes = build(&cfg)?;
-            Ok((cfg, runtimes))
+            let mut fresh = Vec::new();
+            for l in &cfg.listener {
+                for addr in l.listen.iter().filter(|a| !accepting.contains_key(a)) {
+                    fresh.push((*addr, bind(*addr, &l.name)?));
+                }
+            }
+            Ok((cfg, runtimes, fresh))
         });
     match attempt {
-        Ok((cfg, runtimes)) => {
+        Ok((cfg, runtimes, fresh)) => {
+            let owners = shared.owners_for(&cfg);
             if let Ok(mut r) = shared.runtimes.write() {
                 *r = runtimes;
+            }
+            if let Ok(mut o) = shared.owners.write() {
+                *o = owners;
+            }
+            if let Ok(mut t) = shared.total.write() {
+                *t = Limit::keep_or_new(Some(&t), cfg.proxy.max_connections);
             }
             if let Ok(mut l) = shared.log_connections.write() {
                 *l = cfg.proxy.log_connections;
             }
             EVENTS.store(cfg.proxy.log_events, std::sync::atomic::Ordering::Relaxed);
-
+            let wanted: Vec<SocketAddr> =
+                cfg.listener.iter().flat_map(|l| l.listen.clone()).collect();
+            accepting.retain(|addr, stop| {
+                let keep = wanted.contains(addr);
+                if !keep {
+                    let _ = stop.send(true);
+                    event(
+                        "stopped_listening",
+                        serde_json::json!({"address": addr.to_string()}),
+                    );
+                }
+                keep
+            });
+            for (addr, socket) in fresh {
+                accepting.insert(addr, start_accepting(socket, addr, shared));
+            }
             *running = cfg;
             shared.metrics.reload(true);
             event(
@@ -143,23 +252,27 @@ fn reload(path: &Path, running: &mut Config, shared: &Shared) {
     }
 }
 
+/// Accepts on one address for whichever listener owns it, until told to stop.
 async fn accept_loop(
     listener: TcpListener,
-    name: String,
-    per_listener: Arc<Semaphore>,
+    addr: SocketAddr,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
         // Wait for room before accepting: clients beyond the limits wait in the kernel's
         // backlog instead of being accepted and dropped.
+        let Some(total) = shared.total() else { return };
         let total = tokio::select! {
-            p = shared.total.clone().acquire_owned() => p,
+            p = total.acquire_owned() => p,
             _ = stop.changed() => return,
         };
         let Ok(total) = total else { return };
+        let Some(owner) = shared.owner(addr) else {
+            return;
+        };
         let own = tokio::select! {
-            p = per_listener.clone().acquire_owned() => p,
+            p = owner.limit.permits.clone().acquire_owned() => p,
             _ = stop.changed() => return,
         };
         let Ok(own) = own else { return };
@@ -173,12 +286,14 @@ async fn accept_loop(
                 // Out of file descriptors and the like: pause instead of spinning.
                 event(
                     "accept_failed",
-                    serde_json::json!({"listener": name, "error": e.to_string()}),
+                    serde_json::json!({"listener": owner.listener, "error": e.to_string()}),
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
+        // A reload while this loop waited may have given the address to another listener.
+        let name = shared.owner(addr).map_or(owner.listener, |o| o.listener);
         let Some(rt) = shared.runtime(&name) else {
             continue;
         };
@@ -267,21 +382,20 @@ pub async fn run_until(
     let runtimes = build(&cfg)?;
     let shared = Arc::new(Shared {
         runtimes: RwLock::new(runtimes),
+        owners: RwLock::new(BTreeMap::new()),
         metrics: Metrics::default(),
-        total: Arc::new(Semaphore::new(cfg.proxy.max_connections)),
+        total: RwLock::new(Limit::keep_or_new(None, cfg.proxy.max_connections)),
         log_connections: RwLock::new(cfg.proxy.log_connections),
     });
+    let owners = shared.owners_for(&cfg);
+    if let Ok(mut o) = shared.owners.write() {
+        *o = owners;
+    }
     let (stop_tx, stop) = watch::channel(false);
     let mut bound = Vec::new();
     for l in &cfg.listener {
-        let limit = Arc::new(Semaphore::new(
-            l.max_connections.unwrap_or(cfg.proxy.max_connections),
-        ));
         for addr in &l.listen {
-            let socket = TcpListener::bind(addr)
-                .await
-                .map_err(|e| ProxyError::Bind(format!("listener {:?}: {addr}: {e}", l.name)))?;
-            bound.push((socket, l.name.clone(), limit.clone()));
+            bound.push((*addr, bind(*addr, &l.name)?));
         }
     }
     if let Some(addr) = cfg.proxy.admin {
@@ -290,18 +404,9 @@ pub async fn run_until(
             .map_err(|e| ProxyError::Bind(format!("admin {addr}: {e}")))?;
         tokio::spawn(admin_loop(admin, shared.clone(), stop.clone()));
     }
-    for (socket, name, limit) in bound {
-        event(
-            "listening",
-            serde_json::json!({"listener": name, "address": socket.local_addr().map(|a| a.to_string()).unwrap_or_default()}),
-        );
-        tokio::spawn(accept_loop(
-            socket,
-            name,
-            limit,
-            shared.clone(),
-            stop.clone(),
-        ));
+    let mut accepting = Accepting::new();
+    for (addr, socket) in bound {
+        accepting.insert(addr, start_accepting(socket, addr, &shared));
     }
     let mut hup = signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -312,7 +417,7 @@ pub async fn run_until(
         tokio::select! {
             _ = hup.recv() => {
                 if let Some(p) = &path {
-                    reload(p, &mut running, &shared);
+                    reload(p, &mut running, &shared, &mut accepting);
                     stamp = modified(p);
                 }
             }
@@ -321,7 +426,7 @@ pub async fn run_until(
                     let now = modified(p);
                     if now.is_some() && now != stamp {
                         stamp = now;
-                        reload(p, &mut running, &shared);
+                        reload(p, &mut running, &shared, &mut accepting);
                     }
                 }
             }
@@ -330,6 +435,9 @@ pub async fn run_until(
 
             _ = int.recv() => break,
         }
+    }
+    for stop in accepting.values() {
+        let _ = stop.send(true);
     }
     drain(&running.proxy, &shared, &stop_tx).await;
     Ok(())
