@@ -866,3 +866,61 @@ fn reload_adds_moves_and_removes_listen_addresses() {
     assert!(ended.contains("admin address changed"), "{ended}");
     assert!(p.admin_get("/healthz").contains("ok"));
 }
+
+#[test]
+fn sockets_passed_by_systemd_are_used() {
+    let nginx = nginx_server("", "return 200 activated;");
+    let p = proxy_with(
+        |port, admin| config(port, admin, &nginx.addr(), "", ""),
+        Launch {
+            socket_activation: true,
+            ..Launch::default()
+        },
+    );
+    let url = format!("https://127.0.0.1:{}/", p.port);
+    let (code, body) = curl(&["--cacert", &material().path("ec.crt"), &url]);
+    assert_eq!((code, body.as_str()), (Some(0), "activated"));
+    assert!(p.admin_get("/healthz").contains("ok"));
+    let listening = p.wait_event("\"listening\"");
+    assert!(
+        listening.contains("\"socket_activation\":true"),
+        "{listening}"
+    );
+
+    // A socket that the configuration does not name: the proxy refuses to start.
+    let extra = free_port();
+    let (port, admin) = (free_port(), free_port());
+    let path = p.dir.join("extra.toml");
+    let _ = std::fs::write(&path, config(port, admin, &nginx.addr(), "", ""));
+    let mut child = Command::new("systemd-socket-activate")
+        .args(["-l", &format!("127.0.0.1:{port}")])
+        .args(["-l", &format!("127.0.0.1:{extra}")])
+        .args([env!("CARGO_BIN_EXE_fipsgate"), "proxy", "--config"])
+        .arg(&path)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("systemd-socket-activate (systemd): {e}"));
+    wait_port(port);
+    // The first connection makes systemd-socket-activate execute the proxy.
+    let _first = TcpStream::connect(("127.0.0.1", port));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the proxy kept running with a socket it was not configured for");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("socket activation passed 127.0.0.1:{extra}")),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 //! The proxy refuses to start unless [`fips::FipsStatus::check`] passes (the AWS-LC FIPS module
 //! is in FIPS mode and the rustls provider reports FIPS) and every listener's `ServerConfig`
 //! reports `fips()`.
+pub mod activation;
 pub mod config;
 pub mod fips;
 pub mod forward;

@@ -167,16 +167,17 @@ fn bind(addr: SocketAddr, listener: &str) -> Result<TcpListener, ProxyError> {
     TcpListener::from_std(socket).map_err(at)
 }
 
-/// Starts accepting on a bound address.
+/// Starts accepting on a bound address (`activated`: a socket systemd passed).
 fn start_accepting(
     socket: TcpListener,
     addr: SocketAddr,
     shared: &Arc<Shared>,
+    activated: bool,
 ) -> watch::Sender<bool> {
     let (tx, rx) = watch::channel(false);
     event(
         "listening",
-        serde_json::json!({"listener": shared.owner(addr).map(|o| o.listener), "address": addr.to_string()}),
+        serde_json::json!({"listener": shared.owner(addr).map(|o| o.listener), "address": addr.to_string(), "socket_activation": activated}),
     );
     tokio::spawn(accept_loop(socket, addr, shared.clone(), rx));
     tx
@@ -233,7 +234,7 @@ fn reload(path: &Path, running: &mut Config, shared: &Arc<Shared>, accepting: &m
                 keep
             });
             for (addr, socket) in fresh {
-                accepting.insert(addr, start_accepting(socket, addr, shared));
+                accepting.insert(addr, start_accepting(socket, addr, shared, false));
             }
             *running = cfg;
             shared.metrics.reload(true);
@@ -392,21 +393,39 @@ pub async fn run_until(
         *o = owners;
     }
     let (stop_tx, stop) = watch::channel(false);
+    // Sockets from systemd are used for the addresses they are bound to; the rest are bound here.
+    let mut inherited = crate::activation::inherited().map_err(ProxyError::Bind)?;
     let mut bound = Vec::new();
     for l in &cfg.listener {
         for addr in &l.listen {
-            bound.push((*addr, bind(*addr, &l.name)?));
+            let (socket, activated) = match inherited.remove(addr) {
+                Some(socket) => (
+                    TcpListener::from_std(socket).map_err(|e| {
+                        ProxyError::Bind(format!("listener {:?}: {addr}: {e}", l.name))
+                    })?,
+                    true,
+                ),
+                None => (bind(*addr, &l.name)?, false),
+            };
+            bound.push((*addr, socket, activated));
         }
     }
     if let Some(addr) = cfg.proxy.admin {
-        let admin = TcpListener::bind(addr)
-            .await
-            .map_err(|e| ProxyError::Bind(format!("admin {addr}: {e}")))?;
+        let admin = match inherited.remove(&addr) {
+            Some(socket) => TcpListener::from_std(socket),
+            None => TcpListener::bind(addr).await,
+        }
+        .map_err(|e| ProxyError::Bind(format!("admin {addr}: {e}")))?;
         tokio::spawn(admin_loop(admin, shared.clone(), stop.clone()));
     }
+    if let Some(addr) = inherited.keys().next() {
+        return Err(ProxyError::Bind(format!(
+            "socket activation passed {addr}, which neither a listener nor admin lists"
+        )));
+    }
     let mut accepting = Accepting::new();
-    for (addr, socket) in bound {
-        accepting.insert(addr, start_accepting(socket, addr, &shared));
+    for (addr, socket, activated) in bound {
+        accepting.insert(addr, start_accepting(socket, addr, &shared, activated));
     }
     let mut hup = signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;

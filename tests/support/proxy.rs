@@ -140,6 +140,9 @@ pub struct Launch {
     pub nofile: Option<u32>,
     /// Standard output (the connection log) goes here instead of `stdout.log`.
     pub stdout: Option<PathBuf>,
+    /// Started by `systemd-socket-activate`, which binds the listener and admin ports and
+    /// passes them on (the proxy is executed at the first connection).
+    pub socket_activation: bool,
 }
 
 /// Starts `fipsgate proxy --config` with this configuration text, launched as `launch` says.
@@ -157,14 +160,22 @@ pub fn proxy_with(text_of: impl Fn(u16, u16) -> String, launch: Launch) -> Proxy
     let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap_or_else(|e| panic!("{e}"));
     let binary = env!("CARGO_BIN_EXE_fipsgate");
     let config = path.display().to_string();
-    let mut command = match launch.nofile {
-        Some(n) => {
+    let mut command = match (launch.nofile, launch.socket_activation) {
+        (Some(n), _) => {
             let mut c = Command::new("sh");
             let script = format!("ulimit -n {n} && exec \"$0\" \"$@\"");
             c.args(["-c", &script, binary]);
             c
         }
-        None => Command::new(binary),
+        (None, true) => {
+            let mut c = Command::new("systemd-socket-activate");
+            for p in [port, admin] {
+                c.args(["-l", &format!("127.0.0.1:{p}")]);
+            }
+            c.arg(binary);
+            c
+        }
+        (None, false) => Command::new(binary),
     };
     let child = command
         .process_group(0)
