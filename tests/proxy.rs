@@ -924,3 +924,131 @@ fn sockets_passed_by_systemd_are_used() {
         "{err}"
     );
 }
+
+/// A minimal HTTP server answering `text` on 127.0.0.1:`port` until dropped; each connection
+/// gets one answer.
+struct TextBackend {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TextBackend {
+    fn start(port: u16, text: &'static str) -> Self {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("127.0.0.1:{port}: {e}"));
+        let _ = listener.set_nonblocking(true);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((mut s, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if !request.is_empty() {
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    );
+                }
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for TextBackend {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn several_backends_are_balanced_and_failed_ones_skipped() {
+    let (pa, pb) = (free_port(), free_port());
+    let a = TextBackend::start(pa, "a");
+    let _b = TextBackend::start(pb, "b");
+    let pool = format!("[\"127.0.0.1:{pa}\", \"127.0.0.1:{pb}\"]");
+    let with = |settings: &str| {
+        let text = config(0, 0, "BACKENDS", "", settings);
+        let text = text.replace("\"BACKENDS\"", &pool);
+        move |port: u16, admin: u16| {
+            text.replace("127.0.0.1:0\"]", &format!("127.0.0.1:{port}\"]"))
+                .replace(
+                    "admin = \"127.0.0.1:0\"",
+                    &format!("admin = \"127.0.0.1:{admin}\""),
+                )
+        }
+    };
+    let ca = material().path("ec.crt");
+    let get = |port: u16| {
+        let url = format!("https://127.0.0.1:{port}/");
+        curl(&["--cacert", &ca, "--max-time", "5", &url]).1
+    };
+
+    // Round robin: each in turn.
+    let rr = proxy(with(""));
+    let got: Vec<String> = (0..4).map(|_| get(rr.port)).collect();
+    assert_eq!(got, ["a", "b", "a", "b"]);
+    // Standby order, with active checks every 0.2 s.
+    let first = proxy(with("balance = \"first\"\nhealth_check_interval = 0.2"));
+    assert_eq!([get(first.port), get(first.port)], ["a", "a"]);
+    let metrics = first.admin_get("/metrics");
+    assert!(
+        metrics.contains(&format!(
+            "fipsgate_proxy_backend_up{{listener=\"web\",backend=\"127.0.0.1:{pa}\"}} 1"
+        )),
+        "{metrics}"
+    );
+
+    // `a` goes away: clients of both proxies still get answers, from `b`, and `a` is marked down
+    // (by the failed connection under round robin, by the checks under `first`).
+    drop(a);
+    let down = first.wait_event("backend_down");
+    assert!(down.contains(&format!("127.0.0.1:{pa}")), "{down}");
+    assert_eq!(get(first.port), "b");
+    let got: Vec<String> = (0..4).map(|_| get(rr.port)).collect();
+    assert_eq!(got, ["b", "b", "b", "b"]);
+    let down = rr.wait_event("backend_down");
+    assert!(down.contains("refused"), "{down}");
+    let metrics = first.admin_get("/metrics");
+    assert!(
+        metrics.contains(&format!(
+            "fipsgate_proxy_backend_up{{listener=\"web\",backend=\"127.0.0.1:{pa}\"}} 0"
+        )),
+        "{metrics}"
+    );
+
+    // `a` comes back: two good checks in a row, and `first` uses it again.
+    let _a = TextBackend::start(pa, "a");
+    let up = first.wait_event("backend_up");
+    assert!(up.contains(&format!("127.0.0.1:{pa}")), "{up}");
+    assert_eq!(get(first.port), "a");
+
+    // Both gone: the client is closed and the log names every attempt.
+    drop((_a, _b));
+    let _ = get(rr.port);
+    let l = rr.wait_log(|l| l["close_reason"] == "backend_unreachable");
+    let error = l["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("127.0.0.1:{pa}")) && error.contains(&format!("127.0.0.1:{pb}")),
+        "{l}"
+    );
+}

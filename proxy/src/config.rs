@@ -35,6 +35,10 @@ fn default_true() -> bool {
     true
 }
 
+fn default_backend_retry() -> f64 {
+    10.0
+}
+
 /// Settings for the whole process.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,12 +126,12 @@ impl fmt::Display for Backend {
     }
 }
 
-impl<'de> Deserialize<'de> for Backend {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+impl Backend {
+    /// `host:port` or `unix:/path`.
+    fn parse(s: &str) -> Result<Self, String> {
         if let Some(path) = s.strip_prefix("unix:") {
             if path.is_empty() {
-                return Err(serde::de::Error::custom("unix: needs a socket path"));
+                return Err("unix: needs a socket path".into());
             }
             return Ok(Self::Unix(PathBuf::from(path)));
         }
@@ -136,12 +140,74 @@ impl<'de> Deserialize<'de> for Backend {
             p.parse::<u16>().ok().filter(|p| *p != 0)
         });
         match port {
-            Some(_) => Ok(Self::Tcp(s)),
-            None => Err(serde::de::Error::custom(format!(
-                "backend {s:?}: expected HOST:PORT or unix:/path"
-            ))),
+            Some(_) => Ok(Self::Tcp(s.to_owned())),
+            None => Err(format!("backend {s:?}: expected HOST:PORT or unix:/path")),
         }
     }
+}
+
+impl<'de> Deserialize<'de> for Backend {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One backend or several (`"host:port"` or `["a:80", "b:80"]`), never none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backends(pub Vec<Backend>);
+
+impl fmt::Display for Backends {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            b.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Backends {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OneOrMore;
+        impl<'de> serde::de::Visitor<'de> for OneOrMore {
+            type Value = Backends;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("HOST:PORT, unix:/path, or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Backends, E> {
+                Ok(Backends(vec![Backend::parse(s).map_err(E::custom)?]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Backends, A::Error> {
+                let mut all = Vec::new();
+                while let Some(b) = seq.next_element::<Backend>()? {
+                    all.push(b);
+                }
+                if all.is_empty() {
+                    return Err(serde::de::Error::custom("backend: the list is empty"));
+                }
+                Ok(Backends(all))
+            }
+        }
+        d.deserialize_any(OneOrMore)
+    }
+}
+
+/// How connections are spread over several backends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Balance {
+    /// Each in turn.
+    #[default]
+    RoundRobin,
+    /// The one with the fewest open connections.
+    LeastConnections,
+    /// The first one that is up, in the order listed (the others are standbys).
+    First,
 }
 
 /// The PROXY protocol header sent to the backend first.
@@ -197,7 +263,7 @@ pub struct Route {
     pub names: Vec<String>,
     /// Backend for these names (default: the listener's).
     #[serde(default)]
-    pub backend: Option<Backend>,
+    pub backend: Option<Backends>,
     /// Certificates for these names (default: the listener's).
     #[serde(default)]
     pub certificate: Vec<CertificateFiles>,
@@ -211,8 +277,18 @@ pub struct Listener {
     pub name: String,
     /// Addresses to listen on.
     pub listen: Vec<SocketAddr>,
-    /// Where plaintext goes.
-    pub backend: Backend,
+    /// Where plaintext goes: one backend, or several balanced.
+    pub backend: Backends,
+    /// How connections are spread over several backends.
+    #[serde(default)]
+    pub balance: Balance,
+    /// Seconds between active TCP checks of every backend (none: failed connections alone mark
+    /// a backend down).
+    #[serde(default)]
+    pub health_check_interval: Option<f64>,
+    /// Seconds a backend that failed stays out of turn when there are no active checks.
+    #[serde(default = "default_backend_retry")]
+    pub backend_retry: f64,
     /// Certificates (RSA and ECDSA may both be given: the client's signature algorithms pick).
     pub certificate: Vec<CertificateFiles>,
     /// SNI routes.
@@ -365,6 +441,14 @@ impl Config {
                     ));
                 }
             }
+            for (name, v) in [
+                ("health_check_interval", l.health_check_interval),
+                ("backend_retry", Some(l.backend_retry)),
+            ] {
+                if v.is_some_and(|v| !(0.05..=86_400.0).contains(&v)) {
+                    return Err(format!("{at}: {name} must be seconds from 0.05 to 86400"));
+                }
+            }
             for p in &l.alpn {
                 if p.is_empty() || p.len() > 255 {
                     return Err(format!("{at}: ALPN protocol {p:?} must be 1 to 255 bytes"));
@@ -381,7 +465,7 @@ impl Config {
         chain: PathBuf,
         key: PathBuf,
     ) -> Result<Self, ConfigError> {
-        let backend = Backend::deserialize(toml::Value::String(backend.to_owned()))
+        let backend = Backends::deserialize(toml::Value::String(backend.to_owned()))
             .map_err(|e| ConfigError(format!("--backend: {e}")))?;
         let cfg = Self {
             proxy: Global::default(),
@@ -389,6 +473,9 @@ impl Config {
                 name: "default".into(),
                 listen: vec![listen],
                 backend,
+                balance: Balance::default(),
+                health_check_interval: None,
+                backend_retry: default_backend_retry(),
                 certificate: vec![CertificateFiles {
                     chain,
                     key,
@@ -440,7 +527,7 @@ key = "/keys/web.key"
         );
         assert_eq!(l.certificate[0].key, PathBuf::from("/keys/web.key"));
         assert!(l.pq_hybrid_x25519 && l.session_resumption);
-        assert_eq!(l.backend, Backend::Tcp("127.0.0.1:8080".into()));
+        assert_eq!(l.backend.0, [Backend::Tcp("127.0.0.1:8080".into())]);
     }
 
     #[test]
@@ -460,8 +547,33 @@ key = "/keys/web.key"
         assert!(e.contains("127.0.0.1:8443 is used twice"), "{e}");
         assert!(parse("").is_err());
         assert!(parse("[proxy]\nidle_timeout = -1\n").is_err());
+        for (bad, says) in [
+            ("backend = []", "the list is empty"),
+            ("backend = [\"a:1\", \"nowhere\"]", "HOST:PORT"),
+            ("backend = \"a:1\"\nbalance = \"random\"", "unknown variant"),
+            (
+                "backend = \"a:1\"\nhealth_check_interval = 0",
+                "health_check_interval",
+            ),
+        ] {
+            let e = parse(&MINIMAL.replace("backend = \"127.0.0.1:8080\"", bad))
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        let several = MINIMAL.replace(
+            "backend = \"127.0.0.1:8080\"",
+            "backend = [\"a:1\", \"unix:/run/b.sock\"]\nbalance = \"least-connections\"",
+        );
+        let c = parse(&several).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listener[0].backend.to_string(), "a:1, unix:/run/b.sock");
+        assert_eq!(c.listener[0].balance, Balance::LeastConnections);
         let unix = MINIMAL.replace("127.0.0.1:8080", "unix:/run/app.sock");
         let c = parse(&unix).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.listener[0].backend, Backend::Unix("/run/app.sock".into()));
+        assert_eq!(
+            c.listener[0].backend.0,
+            [Backend::Unix("/run/app.sock".into())]
+        );
     }
 }

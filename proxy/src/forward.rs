@@ -1,6 +1,7 @@
 //! One client connection: the TLS handshake within its deadline, client certificate rules, the
 //! backend connection (TCP or Unix, with an optional PROXY header), then bytes both ways with
 //! 64 KiB buffers, half-close passed on, an idle deadline, and one JSON log line at the end.
+use crate::balance::Pool;
 use crate::config::{Backend, ClientAuth, Global, ProxyProtocol};
 use crate::metrics::Metrics;
 use crate::proxy_protocol;
@@ -26,10 +27,10 @@ pub struct ListenerRuntime {
     pub name: String,
     /// TLS configuration.
     pub tls: ListenerTls,
-    /// Default backend.
-    pub backend: Backend,
+    /// Default backends.
+    pub backend: Arc<Pool>,
     /// Backends of SNI routes.
-    pub routes: Vec<(Vec<String>, Backend)>,
+    pub routes: Vec<(Vec<String>, Arc<Pool>)>,
     /// PROXY protocol header.
     pub proxy_protocol: Option<ProxyProtocol>,
     /// Deadlines.
@@ -37,7 +38,12 @@ pub struct ListenerRuntime {
 }
 
 impl ListenerRuntime {
-    fn backend_for(&self, sni: Option<&str>) -> &Backend {
+    /// The default backends and those of every route.
+    pub fn pools(&self) -> impl Iterator<Item = &Arc<Pool>> {
+        std::iter::once(&self.backend).chain(self.routes.iter().map(|(_, p)| p))
+    }
+
+    fn backend_for(&self, sni: Option<&str>) -> &Arc<Pool> {
         sni.and_then(|n| {
             self.routes
                 .iter()
@@ -81,7 +87,7 @@ pub struct ConnectionLog {
 }
 
 /// A stream the proxy can relay.
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 /// A stream that counts what it reads, remembers when it last moved, and whether it ended or
@@ -239,7 +245,8 @@ fn allowed(auth: &ClientAuth, subject: &str, sans: &[String]) -> bool {
     subject_ok && san_ok
 }
 
-async fn connect(backend: &Backend) -> io::Result<Box<dyn Stream>> {
+/// A connection to a backend.
+pub(crate) async fn connect(backend: &Backend) -> io::Result<Box<dyn Stream>> {
     Ok(match backend {
         Backend::Tcp(addr) => {
             let s = TcpStream::connect(addr.as_str()).await?;
@@ -341,22 +348,41 @@ async fn relay(
             handshake,
         );
     }
-    let backend = rt.backend_for(log.sni.as_deref()).clone();
-    log.backend = Some(backend.to_string());
-    let mut upstream = match tokio::time::timeout(deadline, connect(&backend)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            let _ = tls.shutdown().await;
-            return Err(("backend_unreachable", format!("{backend}: {e}")));
+    let pool = rt.backend_for(log.sni.as_deref()).clone();
+    let mut tried = Vec::new();
+    let mut reached = None;
+    for i in pool.candidates() {
+        let backend = pool.backend(i);
+        match tokio::time::timeout(deadline, connect(backend)).await {
+            Ok(Ok(s)) => {
+                pool.succeeded(i);
+                reached = Some((s, pool.lease(i)));
+                break;
+            }
+            Ok(Err(e)) => {
+                let why = format!("{backend}: {e}");
+                pool.failed(i, &why);
+                tried.push(why);
+            }
+            Err(_) => {
+                let why = format!("{backend}: no connection within {deadline:?}");
+                pool.failed(i, &why);
+                tried.push(why);
+            }
         }
-        Err(_) => {
-            let _ = tls.shutdown().await;
-            return Err((
-                "backend_timeout",
-                format!("{backend}: no connection within {deadline:?}"),
-            ));
-        }
+    }
+    let Some((mut upstream, lease)) = reached else {
+        let _ = tls.shutdown().await;
+        let timed_out = tried.iter().all(|t| t.contains("no connection within"));
+        let reason = if timed_out {
+            "backend_timeout"
+        } else {
+            "backend_unreachable"
+        };
+        return Err((reason, tried.join("; ")));
     };
+    let backend = lease.backend().clone();
+    log.backend = Some(backend.to_string());
     if let Some(pp) = rt.proxy_protocol {
         let header = match pp {
             ProxyProtocol::V1 => proxy_protocol::v1(client, local),

@@ -4,6 +4,7 @@
 //! is in FIPS mode and the rustls provider reports FIPS) and every listener's `ServerConfig`
 //! reports `fips()`.
 pub mod activation;
+pub mod balance;
 pub mod config;
 pub mod fips;
 pub mod forward;

@@ -1,7 +1,8 @@
 //! The running proxy: one accept loop per listen address, global and per-listener connection
 //! limits, the admin listener, SIGHUP and file-change reloads that keep the old configuration
 //! when the new one is bad, and SIGTERM draining.
-use crate::config::{Config, ConfigError, Global};
+use crate::balance::Pool;
+use crate::config::{Backends, Config, ConfigError, Global};
 use crate::forward::{self, ListenerRuntime};
 use crate::metrics::Metrics;
 use crate::tls::{listener_tls, TlsError};
@@ -46,17 +47,26 @@ pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, Pro
     let mut out = BTreeMap::new();
     for l in &cfg.listener {
         let tls = listener_tls(l).map_err(ProxyError::Tls)?;
+        let pool = |b: &Backends| {
+            Pool::new(
+                &l.name,
+                &b.0,
+                l.balance,
+                l.health_check_interval.map(Duration::from_secs_f64),
+                Duration::from_secs_f64(l.backend_retry),
+            )
+        };
         let routes = l
             .route
             .iter()
-            .filter_map(|r| r.backend.clone().map(|b| (r.names.clone(), b)))
+            .filter_map(|r| r.backend.as_ref().map(|b| (r.names.clone(), pool(b))))
             .collect();
         out.insert(
             l.name.clone(),
             Arc::new(ListenerRuntime {
                 name: l.name.clone(),
                 tls,
-                backend: l.backend.clone(),
+                backend: pool(&l.backend),
                 routes,
                 proxy_protocol: l.proxy_protocol,
                 global: cfg.proxy.clone(),
@@ -64,6 +74,14 @@ pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, Pro
         );
     }
     Ok(out)
+}
+
+/// Starts the active backend checks of these runtimes (in the Tokio runtime, so not in
+/// [`build`], which `proxy --check` also calls).
+fn start_checks(runtimes: &BTreeMap<String, Arc<ListenerRuntime>>) {
+    for rt in runtimes.values() {
+        rt.pools().for_each(Pool::start_checks);
+    }
 }
 
 /// Whether operational events are printed (`log_events`).
@@ -120,6 +138,23 @@ struct Shared {
 impl Shared {
     fn runtime(&self, name: &str) -> Option<Arc<ListenerRuntime>> {
         self.runtimes.read().ok()?.get(name).cloned()
+    }
+
+    /// The counters, then the state of every backend.
+    fn render_metrics(&self) -> String {
+        let mut out = self.metrics.render();
+        out.push_str(
+            "# HELP fipsgate_proxy_backend_up Whether the backend is in turn (1) or out after failures (0).\n\
+             # TYPE fipsgate_proxy_backend_up gauge\n\
+             # HELP fipsgate_proxy_backend_connections Connections open to the backend.\n\
+             # TYPE fipsgate_proxy_backend_connections gauge\n",
+        );
+        if let Ok(runtimes) = self.runtimes.read() {
+            for rt in runtimes.values() {
+                rt.pools().for_each(|p| p.render(&mut out));
+            }
+        }
+        out
     }
 
     fn owner(&self, addr: SocketAddr) -> Option<Owner> {
@@ -207,6 +242,7 @@ fn reload(path: &Path, running: &mut Config, shared: &Arc<Shared>, accepting: &m
     match attempt {
         Ok((cfg, runtimes, fresh)) => {
             let owners = shared.owners_for(&cfg);
+            start_checks(&runtimes);
             if let Ok(mut r) = shared.runtimes.write() {
                 *r = runtimes;
             }
@@ -348,7 +384,7 @@ async fn admin_loop(listener: TcpListener, shared: Arc<Shared>, draining: watch:
                     ("503 Service Unavailable", "draining\n".to_owned())
                 }
                 (true, "/healthz") => ("200 OK", "ok\n".to_owned()),
-                (true, "/metrics") => ("200 OK", shared.metrics.render()),
+                (true, "/metrics") => ("200 OK", shared.render_metrics()),
                 _ => ("404 Not Found", "not found\n".to_owned()),
             };
             let response = format!(
@@ -381,6 +417,7 @@ pub async fn run_until(
     tokio::pin!(stop_when);
     EVENTS.store(cfg.proxy.log_events, std::sync::atomic::Ordering::Relaxed);
     let runtimes = build(&cfg)?;
+    start_checks(&runtimes);
     let shared = Arc::new(Shared {
         runtimes: RwLock::new(runtimes),
         owners: RwLock::new(BTreeMap::new()),
