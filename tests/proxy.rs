@@ -354,9 +354,22 @@ fn openssl_in(dir: &Path, args: &[&str]) {
     assert!(ok, "openssl {args:?}");
 }
 
+/// Extensions of client certificates.
+const CLIENT_EXT: &str =
+    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n";
+
+/// Extensions of server certificates for loopback.
+const SERVER_EXT: &str =
+    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n";
+
 /// A fresh directory with a client CA (`ca.crt`, `ca.key`) and, for each name, `NAME.crt` and
 /// `NAME.key` issued by it with subject `CN=NAME, O=Example`.
 fn client_pki(name: &str, clients: &[&str]) -> PathBuf {
+    pki(name, clients, CLIENT_EXT)
+}
+
+/// [`client_pki`] with other extensions for the issued certificates.
+fn pki(name: &str, clients: &[&str], extensions: &str) -> PathBuf {
     let dir = material().dir.join(format!("{name}-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
     let run = |args: &[&str]| openssl_in(&dir, args);
@@ -377,10 +390,7 @@ fn client_pki(name: &str, clients: &[&str]) -> PathBuf {
         "-subj",
         "/CN=partners CA",
     ]);
-    let _ = std::fs::write(
-        dir.join("client.ext"),
-        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n",
-    );
+    let _ = std::fs::write(dir.join("client.ext"), extensions);
     for who in clients {
         run(&[
             "req",
@@ -1051,4 +1061,84 @@ fn several_backends_are_balanced_and_failed_ones_skipped() {
         error.contains(&format!("127.0.0.1:{pa}")) && error.contains(&format!("127.0.0.1:{pb}")),
         "{l}"
     );
+}
+
+#[test]
+fn backends_can_be_reached_over_fips_tls() {
+    let m = material();
+    let dir = pki("backend-tls", &["backend"], SERVER_EXT);
+    let file = |f: &str| dir.join(f).display().to_string();
+    let tls_body = |extra: &str, text: &str| {
+        format!(
+            "ssl_certificate {};\n    ssl_certificate_key {};\n    {extra}\n    return 200 {text};",
+            file("backend.crt"),
+            file("backend.key")
+        )
+    };
+    let modern = nginx_server("ssl", &tls_body("", "secured"));
+    // A backend that speaks only TLS 1.2 with ChaCha20: nothing FIPS in common.
+    let legacy = nginx_server(
+        "ssl",
+        &tls_body(
+            "ssl_protocols TLSv1.2;\n    ssl_ciphers ECDHE-ECDSA-CHACHA20-POLY1305;",
+            "legacy",
+        ),
+    );
+    let ca = file("ca.crt");
+    let through = |backend: &str, backend_tls: &str| {
+        let extra = format!("[listener.backend_tls]\n{backend_tls}");
+        let p = proxy(|port, admin| config(port, admin, backend, "", &extra));
+        let url = format!("https://127.0.0.1:{}/", p.port);
+        let (code, body) = curl(&["--cacert", &m.path("ec.crt"), "--max-time", "5", &url]);
+        (p, (code == Some(0)).then_some(body))
+    };
+
+    // Verified against the CA, by the backend's address (its certificate has IP:127.0.0.1).
+    let (p, body) = through(&modern.addr(), &format!("ca = \"{ca}\"\n"));
+    assert_eq!(body.as_deref(), Some("secured"), "{:?}", p.log());
+    let l = p.wait_log(|l| l["backend_suite"].is_string());
+    assert!(
+        l["backend_suite"]
+            .as_str()
+            .is_some_and(|s| s.contains("AES") && s.contains("GCM")),
+        "{l}"
+    );
+    // By a configured name.
+    let (_, body) = through(
+        &modern.addr(),
+        &format!("ca = \"{ca}\"\nserver_name = \"localhost\"\n"),
+    );
+    assert_eq!(body.as_deref(), Some("secured"));
+
+    // A name the certificate does not carry, another CA, and a backend with no FIPS suite: the
+    // client is closed and the log says why.
+    for (backend, settings, says) in [
+        (
+            modern.addr(),
+            format!("ca = \"{ca}\"\nserver_name = \"elsewhere.example\"\n"),
+            "not valid for name",
+        ),
+        (
+            modern.addr(),
+            format!("ca = \"{}\"\n", m.path("rsa.crt")),
+            "UnknownIssuer",
+        ),
+        (legacy.addr(), format!("ca = \"{ca}\"\n"), "alert"),
+    ] {
+        let (p, body) = through(&backend, &settings);
+        assert_eq!(body, None, "{settings}");
+        let l = p.wait_log(|l| l["close_reason"] == "backend_tls_failed");
+        assert!(
+            l["error"].as_str().is_some_and(|e| e.contains(says)),
+            "{settings}: {l}"
+        );
+    }
+    // A Unix-socket backend has no host name to verify: the configuration must give one.
+    let toml = dir.join("unix.toml");
+    let extra = format!("[listener.backend_tls]\nca = \"{ca}\"\n");
+    let _ = std::fs::write(&toml, config(8443, 9901, "unix:/run/app.sock", "", &extra));
+    let out = fipsgate(&["proxy", "--check", &toml.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("need a server_name"), "{err}");
 }

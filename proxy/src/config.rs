@@ -255,6 +255,18 @@ pub enum CrlScope {
     Leaf,
 }
 
+/// TLS towards the backends (stunnel's client mode), with the same FIPS-only settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendTls {
+    /// PEM bundle of the CAs that issue the backends' certificates.
+    pub ca: PathBuf,
+    /// The name the backends' certificates must carry, also sent as SNI (default: the backend's
+    /// host; required for Unix-socket backends).
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
 /// An SNI route inside a listener: names served with their own backend and certificates.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -318,6 +330,9 @@ pub struct Listener {
     /// Mutual TLS.
     #[serde(default)]
     pub client_auth: Option<ClientAuth>,
+    /// TLS towards the backends (default: plaintext).
+    #[serde(default)]
+    pub backend_tls: Option<BackendTls>,
     /// Client connections open at once on this listener.
     #[serde(default)]
     pub max_connections: Option<usize>,
@@ -379,6 +394,9 @@ impl Config {
                 if let Some(o) = c.ocsp.as_mut() {
                     fix(o);
                 }
+            }
+            if let Some(b) = l.backend_tls.as_mut() {
+                fix(&mut b.ca);
             }
             if let Some(a) = l.client_auth.as_mut() {
                 fix(&mut a.ca);
@@ -490,6 +508,7 @@ impl Config {
                 session_resumption: true,
                 proxy_protocol: None,
                 client_auth: None,
+                backend_tls: None,
                 max_connections: None,
             }],
         };

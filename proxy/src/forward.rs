@@ -5,7 +5,7 @@ use crate::balance::Pool;
 use crate::config::{Backend, ClientAuth, Global, ProxyProtocol};
 use crate::metrics::Metrics;
 use crate::proxy_protocol;
-use crate::tls::{group_name, suite_name, ListenerTls};
+use crate::tls::{group_name, suite_name, BackendTlsConfig, ListenerTls};
 use serde::Serialize;
 use std::io;
 use std::net::SocketAddr;
@@ -33,6 +33,8 @@ pub struct ListenerRuntime {
     pub routes: Vec<(Vec<String>, Arc<Pool>)>,
     /// PROXY protocol header.
     pub proxy_protocol: Option<ProxyProtocol>,
+    /// TLS towards the backends.
+    pub backend_tls: Option<BackendTlsConfig>,
     /// Deadlines.
     pub global: Global,
 }
@@ -76,6 +78,8 @@ pub struct ConnectionLog {
     client_subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     backend: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backend_suite: Option<String>,
     bytes_from_client: u64,
     bytes_to_client: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,6 +395,34 @@ async fn relay(
         if let Err(e) = upstream.write_all(&header).await {
             return Err(("backend_closed", format!("{backend}: PROXY header: {e}")));
         }
+    }
+    if let Some(bt) = &rt.backend_tls {
+        let Some(name) = bt.name_for(&backend) else {
+            let _ = tls.shutdown().await;
+            return Err((
+                "backend_tls_failed",
+                format!("{backend}: no name to verify its certificate against (set server_name)"),
+            ));
+        };
+        let connector = tokio_rustls::TlsConnector::from(bt.config.clone());
+        let secured = match tokio::time::timeout(deadline, connector.connect(name, upstream)).await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let _ = tls.shutdown().await;
+                return Err(("backend_tls_failed", format!("{backend}: {e}")));
+            }
+            Err(_) => {
+                let _ = tls.shutdown().await;
+                return Err((
+                    "backend_tls_failed",
+                    format!("{backend}: no TLS handshake within {deadline:?}"),
+                ));
+            }
+        };
+        let (_, conn) = secured.get_ref();
+        log.backend_suite = conn.negotiated_cipher_suite().map(suite_name);
+        upstream = Box::new(secured);
     }
     let epoch = Instant::now();
     let last = Arc::new(AtomicU64::new(0));

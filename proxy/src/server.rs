@@ -5,7 +5,7 @@ use crate::balance::Pool;
 use crate::config::{Backends, Config, ConfigError, Global};
 use crate::forward::{self, ListenerRuntime};
 use crate::metrics::Metrics;
-use crate::tls::{listener_tls, TlsError};
+use crate::tls::{backend_tls, listener_tls, TlsError};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -69,6 +69,7 @@ pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, Pro
                 backend: pool(&l.backend),
                 routes,
                 proxy_protocol: l.proxy_protocol,
+                backend_tls: backend_tls(l).map_err(ProxyError::Tls)?,
                 global: cfg.proxy.clone(),
             }),
         );

@@ -1,11 +1,11 @@
 //! The rustls side of a listener: the FIPS provider narrowed as the configuration asks (never
 //! widened), certificates chosen by SNI and by the client's signature algorithms, optional client
 //! authentication, tickets from the FIPS module, and the `ServerConfig::fips()` check.
-use crate::config::{CertificateFiles, ClientAuth, CrlScope, Listener};
+use crate::config::{Backend, CertificateFiles, ClientAuth, CrlScope, Listener};
 use fipsgate_cipher_db::tls::{group_by_code, suite_by_code};
 use rustls::crypto::{aws_lc_rs, CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
@@ -204,21 +204,10 @@ fn verifier(
     auth: &ClientAuth,
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
-    let path = auth.ca.display();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in
-        CertificateDer::pem_file_iter(&auth.ca).map_err(|e| TlsError(format!("{path}: {e}")))?
-    {
-        let cert = cert.map_err(|e| TlsError(format!("{path}: {e}")))?;
-        roots
-            .add(cert)
-            .map_err(|e| TlsError(format!("{path}: {e}")))?;
-    }
-    if roots.is_empty() {
-        return Err(TlsError(format!("{path}: no CA certificate")));
-    }
-    let mut builder =
-        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    let mut builder = WebPkiClientVerifier::builder_with_provider(
+        Arc::new(ca_roots(&auth.ca)?),
+        provider.clone(),
+    );
     if !auth.required {
         builder = builder.allow_unauthenticated();
     }
@@ -239,6 +228,93 @@ fn verifier(
     builder
         .build()
         .map_err(|e| TlsError(format!("client_auth: {e}")))
+}
+
+/// The CA certificates of a PEM bundle, as trust anchors.
+fn ca_roots(file: &std::path::Path) -> Result<rustls::RootCertStore, TlsError> {
+    let path = file.display();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(file).map_err(|e| TlsError(format!("{path}: {e}")))? {
+        let cert = cert.map_err(|e| TlsError(format!("{path}: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| TlsError(format!("{path}: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError(format!("{path}: no CA certificate")));
+    }
+    Ok(roots)
+}
+
+/// The client side towards a listener's backends: the FIPS provider, the backends' CAs, and
+/// the name their certificates must carry (`None`: each backend's host).
+#[derive(Debug)]
+pub struct BackendTlsConfig {
+    /// The rustls configuration (its `fips()` is true).
+    pub config: Arc<rustls::ClientConfig>,
+    /// The configured name, if any.
+    pub server_name: Option<ServerName<'static>>,
+}
+
+impl BackendTlsConfig {
+    /// The name to verify for `backend`.
+    pub fn name_for(&self, backend: &Backend) -> Option<ServerName<'static>> {
+        if let Some(name) = &self.server_name {
+            return Some(name.clone());
+        }
+        match backend {
+            Backend::Tcp(addr) => {
+                let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                ServerName::try_from(host.to_owned()).ok()
+            }
+            Backend::Unix(_) => None,
+        }
+    }
+}
+
+/// Builds the TLS client configuration towards a listener's backends, refused unless rustls
+/// reports it FIPS.
+pub fn backend_tls(l: &Listener) -> Result<Option<BackendTlsConfig>, TlsError> {
+    let Some(b) = &l.backend_tls else {
+        return Ok(None);
+    };
+    let at = |e: String| TlsError(format!("listener {:?}: backend_tls: {e}", l.name));
+    let server_name = match &b.server_name {
+        Some(n) => Some(
+            ServerName::try_from(n.clone()).map_err(|e| at(format!("server_name {n:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    let unix = l
+        .backend
+        .0
+        .iter()
+        .chain(
+            l.route
+                .iter()
+                .filter_map(|r| r.backend.as_ref())
+                .flat_map(|b| &b.0),
+        )
+        .any(|b| matches!(b, Backend::Unix(_)));
+    if unix && server_name.is_none() {
+        return Err(at("Unix-socket backends need a server_name".into()));
+    }
+    let provider = Arc::new(rustls::crypto::default_fips_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| at(e.to_string()))?
+        .with_root_certificates(ca_roots(&b.ca).map_err(|e| at(e.0))?)
+        .with_no_client_auth();
+    if !config.fips() {
+        return Err(at(
+            "rustls does not report it as FIPS (ClientConfig::fips() is false)".into(),
+        ));
+    }
+    Ok(Some(BackendTlsConfig {
+        config: Arc::new(config),
+        server_name,
+    }))
 }
 
 /// The CRLs in a file: PEM (one or more) or a single DER one.
