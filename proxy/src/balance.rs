@@ -220,16 +220,10 @@ fn spawn_checks(pool: &Arc<Pool>, every: Duration) {
             let Some(pool) = weak.upgrade() else { return };
             let wait = every.min(CHECK_TIMEOUT);
             for i in 0..pool.members.len() {
-                let result = match tokio::time::timeout(
-                    wait,
-                    crate::forward::connect(&pool.members[i].backend),
-                )
-                .await
-                {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) => Err(format!("health check: {e}")),
-                    Err(_) => Err(format!("health check: no connection within {wait:?}")),
-                };
+                let result = crate::forward::connect_within(&pool.members[i].backend, wait)
+                    .await
+                    .map(drop)
+                    .map_err(|(_, why)| format!("health check: {why}"));
                 pool.checked(i, result);
             }
         }

@@ -249,8 +249,7 @@ fn allowed(auth: &ClientAuth, subject: &str, sans: &[String]) -> bool {
     subject_ok && san_ok
 }
 
-/// A connection to a backend.
-pub(crate) async fn connect(backend: &Backend) -> io::Result<Box<dyn Stream>> {
+async fn connect(backend: &Backend) -> io::Result<Box<dyn Stream>> {
     Ok(match backend {
         Backend::Tcp(addr) => {
             let s = TcpStream::connect(addr.as_str()).await?;
@@ -259,6 +258,35 @@ pub(crate) async fn connect(backend: &Backend) -> io::Result<Box<dyn Stream>> {
         }
         Backend::Unix(path) => Box::new(UnixStream::connect(path).await?),
     })
+}
+
+/// A connection to a backend within `wait`, or whether it timed out (`true`) and why not.
+pub(crate) async fn connect_within(
+    backend: &Backend,
+    wait: Duration,
+) -> Result<Box<dyn Stream>, (bool, String)> {
+    match tokio::time::timeout(wait, connect(backend)).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err((false, e.to_string())),
+        Err(_) => Err((true, format!("no connection within {wait:?}"))),
+    }
+}
+
+/// TLS to a backend over `upstream`, the handshake within `wait`.
+async fn secure(
+    bt: &BackendTlsConfig,
+    backend: &Backend,
+    upstream: Box<dyn Stream>,
+    wait: Duration,
+) -> Result<tokio_rustls::client::TlsStream<Box<dyn Stream>>, String> {
+    let name = bt
+        .name_for(backend)
+        .ok_or("no name to verify its certificate against (set server_name)")?;
+    let connector = tokio_rustls::TlsConnector::from(bt.config.clone());
+    match tokio::time::timeout(wait, connector.connect(name, upstream)).await {
+        Ok(done) => done.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no TLS handshake within {wait:?}")),
+    }
 }
 
 /// Serves one accepted client connection to its end and returns its log line.
@@ -354,22 +382,19 @@ async fn relay(
     }
     let pool = rt.backend_for(log.sni.as_deref()).clone();
     let mut tried = Vec::new();
+    let mut refused = false;
     let mut reached = None;
     for i in pool.candidates() {
         let backend = pool.backend(i);
-        match tokio::time::timeout(deadline, connect(backend)).await {
-            Ok(Ok(s)) => {
+        match connect_within(backend, deadline).await {
+            Ok(s) => {
                 pool.succeeded(i);
                 reached = Some((s, pool.lease(i)));
                 break;
             }
-            Ok(Err(e)) => {
-                let why = format!("{backend}: {e}");
-                pool.failed(i, &why);
-                tried.push(why);
-            }
-            Err(_) => {
-                let why = format!("{backend}: no connection within {deadline:?}");
+            Err((timed_out, why)) => {
+                let why = format!("{backend}: {why}");
+                refused |= !timed_out;
                 pool.failed(i, &why);
                 tried.push(why);
             }
@@ -377,11 +402,10 @@ async fn relay(
     }
     let Some((mut upstream, lease)) = reached else {
         let _ = tls.shutdown().await;
-        let timed_out = tried.iter().all(|t| t.contains("no connection within"));
-        let reason = if timed_out {
-            "backend_timeout"
-        } else {
+        let reason = if refused {
             "backend_unreachable"
+        } else {
+            "backend_timeout"
         };
         return Err((reason, tried.join("; ")));
     };
@@ -397,27 +421,11 @@ async fn relay(
         }
     }
     if let Some(bt) = &rt.backend_tls {
-        let Some(name) = bt.name_for(&backend) else {
-            let _ = tls.shutdown().await;
-            return Err((
-                "backend_tls_failed",
-                format!("{backend}: no name to verify its certificate against (set server_name)"),
-            ));
-        };
-        let connector = tokio_rustls::TlsConnector::from(bt.config.clone());
-        let secured = match tokio::time::timeout(deadline, connector.connect(name, upstream)).await
-        {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
+        let secured = match secure(bt, &backend, upstream, deadline).await {
+            Ok(s) => s,
+            Err(why) => {
                 let _ = tls.shutdown().await;
-                return Err(("backend_tls_failed", format!("{backend}: {e}")));
-            }
-            Err(_) => {
-                let _ = tls.shutdown().await;
-                return Err((
-                    "backend_tls_failed",
-                    format!("{backend}: no TLS handshake within {deadline:?}"),
-                ));
+                return Err(("backend_tls_failed", format!("{backend}: {why}")));
             }
         };
         let (_, conn) = secured.get_ref();
