@@ -165,41 +165,51 @@ impl Shared {
     fn total(&self) -> Option<Arc<Semaphore>> {
         Some(self.total.read().ok()?.permits.clone())
     }
+}
 
-    /// The owner of every address of `cfg`, keeping the limits whose numbers did not change.
-    fn owners_for(&self, cfg: &Config) -> BTreeMap<SocketAddr, Owner> {
-        let old = self.owners.read().map(|o| o.clone()).unwrap_or_default();
-        let old_limit = |name: &str| {
-            old.values()
-                .find(|o| o.listener == name)
-                .map(|o| o.limit.clone())
-        };
-        let mut owners = BTreeMap::new();
-        for l in &cfg.listener {
-            let max = l.max_connections.unwrap_or(cfg.proxy.max_connections);
-            let limit = Limit::keep_or_new(old_limit(&l.name).as_ref(), max);
-            for addr in &l.listen {
-                owners.insert(
-                    *addr,
-                    Owner {
-                        listener: l.name.clone(),
-                        limit: limit.clone(),
-                    },
-                );
-            }
+/// The owner of every address of `cfg`, keeping the limits of `old` whose numbers did not change.
+fn owners_for(old: &BTreeMap<SocketAddr, Owner>, cfg: &Config) -> BTreeMap<SocketAddr, Owner> {
+    let old_limit = |name: &str| {
+        old.values()
+            .find(|o| o.listener == name)
+            .map(|o| o.limit.clone())
+    };
+    let mut owners = BTreeMap::new();
+    for l in &cfg.listener {
+        let max = l.max_connections.unwrap_or(cfg.proxy.max_connections);
+        let limit = Limit::keep_or_new(old_limit(&l.name).as_ref(), max);
+        for addr in &l.listen {
+            owners.insert(
+                *addr,
+                Owner {
+                    listener: l.name.clone(),
+                    limit: limit.clone(),
+                },
+            );
         }
-        owners
     }
+    owners
 }
 
 /// The accept loops running, by address; each stops when its sender says so (or is dropped).
 type Accepting = BTreeMap<SocketAddr, watch::Sender<bool>>;
 
-/// Binds a listen address (synchronously, so a reload can bind all before it commits).
-fn bind(addr: SocketAddr, listener: &str) -> Result<TcpListener, ProxyError> {
+/// The socket for a listen address: the one systemd `passed` (already non-blocking), or one
+/// bound here, synchronously, so a reload can bind all before it commits.
+fn listen_on(
+    addr: SocketAddr,
+    listener: &str,
+    passed: Option<std::net::TcpListener>,
+) -> Result<TcpListener, ProxyError> {
     let at = |e: std::io::Error| ProxyError::Bind(format!("listener {listener:?}: {addr}: {e}"));
-    let socket = std::net::TcpListener::bind(addr).map_err(at)?;
-    socket.set_nonblocking(true).map_err(at)?;
+    let socket = match passed {
+        Some(socket) => socket,
+        None => {
+            let socket = std::net::TcpListener::bind(addr).map_err(at)?;
+            socket.set_nonblocking(true).map_err(at)?;
+            socket
+        }
+    };
     TcpListener::from_std(socket).map_err(at)
 }
 
@@ -235,14 +245,18 @@ fn reload(path: &Path, running: &mut Config, shared: &Arc<Shared>, accepting: &m
             let mut fresh = Vec::new();
             for l in &cfg.listener {
                 for addr in l.listen.iter().filter(|a| !accepting.contains_key(a)) {
-                    fresh.push((*addr, bind(*addr, &l.name)?));
+                    fresh.push((*addr, listen_on(*addr, &l.name, None)?));
                 }
             }
             Ok((cfg, runtimes, fresh))
         });
     match attempt {
         Ok((cfg, runtimes, fresh)) => {
-            let owners = shared.owners_for(&cfg);
+            let owners = shared
+                .owners
+                .read()
+                .map(|old| owners_for(&old, &cfg))
+                .unwrap_or_default();
             start_checks(&runtimes);
             if let Ok(mut r) = shared.runtimes.write() {
                 *r = runtimes;
@@ -421,31 +435,20 @@ pub async fn run_until(
     start_checks(&runtimes);
     let shared = Arc::new(Shared {
         runtimes: RwLock::new(runtimes),
-        owners: RwLock::new(BTreeMap::new()),
+        owners: RwLock::new(owners_for(&BTreeMap::new(), &cfg)),
         metrics: Metrics::default(),
         total: RwLock::new(Limit::keep_or_new(None, cfg.proxy.max_connections)),
         log_connections: RwLock::new(cfg.proxy.log_connections),
     });
-    let owners = shared.owners_for(&cfg);
-    if let Ok(mut o) = shared.owners.write() {
-        *o = owners;
-    }
     let (stop_tx, stop) = watch::channel(false);
     // Sockets from systemd are used for the addresses they are bound to; the rest are bound here.
     let mut inherited = crate::activation::inherited().map_err(ProxyError::Bind)?;
     let mut bound = Vec::new();
     for l in &cfg.listener {
         for addr in &l.listen {
-            let (socket, activated) = match inherited.remove(addr) {
-                Some(socket) => (
-                    TcpListener::from_std(socket).map_err(|e| {
-                        ProxyError::Bind(format!("listener {:?}: {addr}: {e}", l.name))
-                    })?,
-                    true,
-                ),
-                None => (bind(*addr, &l.name)?, false),
-            };
-            bound.push((*addr, socket, activated));
+            let passed = inherited.remove(addr);
+            let activated = passed.is_some();
+            bound.push((*addr, listen_on(*addr, &l.name, passed)?, activated));
         }
     }
     if let Some(addr) = cfg.proxy.admin {
