@@ -183,25 +183,15 @@ fn bytes_arrive_intact_across_reload_and_drain() {
         .map(|(_, s)| s)
         .collect::<Vec<_>>()
         .join("[[listener.certificate]]");
-    let _ = std::fs::write(p.config_path(), &rsa_only);
-    p.signal("-HUP");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !p.events().contains("\"reloaded\"") {
-        assert!(Instant::now() < deadline, "{}", p.events());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let ended = p.reload_to(&rsa_only);
+    assert!(ended.contains("\"reloaded\""), "{ended}");
     let (ok, out) = s_client(p.port, &["-tls1_3"], "");
     assert!(
         ok && out.contains("CN = fipsgate-rsa"),
         "new connections use the new certificates: {out}"
     );
-    let _ = std::fs::write(p.config_path(), "this is [not toml");
-    p.signal("-HUP");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !p.events().contains("reload_refused") {
-        assert!(Instant::now() < deadline, "{}", p.events());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let ended = p.reload_to("this is [not toml");
+    assert!(ended.contains("reload_refused"), "{ended}");
     let (code, body) = curl(&[
         "--cacert",
         &m.path("rsa.crt"),
@@ -779,23 +769,6 @@ fn revoked_client_certificates_are_refused() {
     assert!(err.contains("need crls"), "{err}");
 }
 
-/// Writes a new configuration, sends SIGHUP and returns the event the reload ended with.
-fn reload_to(p: &Proxy, text: &str) -> String {
-    let ended = |e: &str| e.matches("\"reloaded\"").count() + e.matches("reload_refused").count();
-    let before = ended(&p.events());
-    let _ = std::fs::write(p.config_path(), text);
-    p.signal("-HUP");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events = p.events();
-        if ended(&events) > before {
-            return events.lines().last().unwrap_or_default().to_owned();
-        }
-        assert!(Instant::now() < deadline, "no end of the reload: {events}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn reload_adds_moves_and_removes_listen_addresses() {
     let m = material();
@@ -836,13 +809,13 @@ fn reload_adds_moves_and_removes_listen_addresses() {
     let (a, b, c) = (p.port, free_port(), free_port());
 
     // `a` moves to the new listener `other`; `web` gets `b`.
-    let ended = reload_to(&p, &listeners(&[b], &[a]));
+    let ended = p.reload_to(&listeners(&[b], &[a]));
     assert!(ended.contains("\"reloaded\""), "{ended}");
     assert_eq!(get(a).as_deref(), Some("two"));
     assert_eq!(get(b).as_deref(), Some("one"));
 
     // `other` goes away, and `a` with it; `web` listens on `b` and `c`.
-    let ended = reload_to(&p, &listeners(&[b, c], &[]));
+    let ended = p.reload_to(&listeners(&[b, c], &[]));
     assert!(ended.contains("\"reloaded\""), "{ended}");
     assert_eq!(get(b).as_deref(), Some("one"));
     assert_eq!(get(c).as_deref(), Some("one"));
@@ -860,7 +833,7 @@ fn reload_adds_moves_and_removes_listen_addresses() {
     // An address another process holds: refused as a whole, nothing changes.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
     let held = taken.local_addr().map(|a| a.port()).unwrap_or(0);
-    let ended = reload_to(&p, &listeners(&[held], &[c]));
+    let ended = p.reload_to(&listeners(&[held], &[c]));
     assert!(
         ended.contains("reload_refused") && ended.contains(&held.to_string()),
         "{ended}"
@@ -872,7 +845,7 @@ fn reload_adds_moves_and_removes_listen_addresses() {
         &format!("admin = \"127.0.0.1:{}\"", p.admin),
         &format!("admin = \"127.0.0.1:{}\"", free_port()),
     );
-    let ended = reload_to(&p, &moved_admin);
+    let ended = p.reload_to(&moved_admin);
     assert!(ended.contains("admin address changed"), "{ended}");
     assert!(p.admin_get("/healthz").contains("ok"));
 }

@@ -81,6 +81,28 @@ impl Proxy {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    /// Sends SIGHUP and returns the event the reload ended with (`reloaded` or
+    /// `reload_refused`), waiting at most 5 s.
+    pub fn hup(&self) -> String {
+        let is_end = |l: &&str| l.contains("\"reloaded\"") || l.contains("reload_refused");
+        let ended = |e: &str| e.lines().filter(is_end).count();
+        let before = ended(&self.events());
+        self.signal("-HUP");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let events = self.events();
+            if ended(&events) > before {
+                return events.lines().rfind(is_end).unwrap_or_default().to_owned();
+            }
+            assert!(Instant::now() < deadline, "no end of the reload: {events}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    /// Writes a new configuration file, then [`Proxy::hup`].
+    pub fn reload_to(&self, text: &str) -> String {
+        let _ = std::fs::write(self.config_path(), text);
+        self.hup()
+    }
     /// The value of a Prometheus sample on /metrics (its name with labels, as printed).
     pub fn metric(&self, sample: &str) -> f64 {
         self.admin_get("/metrics")
