@@ -222,7 +222,6 @@ async fn probe_named(
             &policies,
             cfg.ssh_ports.contains(&addr.port()),
         );
-
         let report = match tokio::time::timeout(cfg.endpoint_deadline, probe).await {
             Ok(r) => r,
             Err(_) => EndpointReport::failed(

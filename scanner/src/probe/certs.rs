@@ -307,7 +307,6 @@ fn handshake_error(e: std::io::Error) -> ProbeError {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
 
     #[test]
