@@ -333,17 +333,6 @@ fn recording_backend() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
     (port, rx)
 }
 
-/// Runs `openssl ARGS` in `dir` and insists that it succeeds.
-fn openssl_in(dir: &Path, args: &[&str]) {
-    let ok = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "openssl {args:?}");
-}
-
 /// Extensions of client certificates.
 const CLIENT_EXT: &str =
     "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n";
@@ -362,7 +351,7 @@ fn client_pki(name: &str, clients: &[&str]) -> PathBuf {
 fn pki(name: &str, clients: &[&str], extensions: &str) -> PathBuf {
     let dir = material().dir.join(format!("{name}-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
-    let run = |args: &[&str]| openssl_in(&dir, args);
+    let run = |args: &[&str]| openssl(args, &dir);
     run(&[
         "req",
         "-x509",
@@ -525,19 +514,7 @@ fn one_line_form_and_refusal_without_certificates() {
 fn ocsp_responses_are_stapled() {
     let dir = material().dir.join(format!("ocsp-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
-    let run = |args: &[&str]| -> String {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(&dir)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |args: &[&str]| openssl(args, &dir);
     run(&[
         "req",
         "-x509",
@@ -647,21 +624,21 @@ fn revoked_client_certificates_are_refused() {
          default_md = sha256\ndefault_crl_days = 1\n",
     );
     let ca_args = ["-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt"];
-    let openssl = |args: &[&str]| {
+    let with_ca = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend_from_slice(&ca_args);
-        openssl_in(&dir, &all);
+        openssl(&all, &dir);
     };
-    openssl(&["ca", "-revoke", "revoked.crt"]);
-    openssl(&["ca", "-gencrl", "-out", "crl.pem"]);
-    openssl_in(
-        &dir,
+    with_ca(&["ca", "-revoke", "revoked.crt"]);
+    with_ca(&["ca", "-gencrl", "-out", "crl.pem"]);
+    openssl(
         &[
             "crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der",
         ],
+        &dir,
     );
     // A CRL whose nextUpdate has passed, and one from a CA that did not issue the clients.
-    openssl(&[
+    with_ca(&[
         "ca",
         "-gencrl",
         "-crl_lastupdate",
@@ -672,8 +649,7 @@ fn revoked_client_certificates_are_refused() {
         "expired.pem",
     ]);
     let other = client_pki("crl-other", &[]);
-    openssl_in(
-        &other,
+    openssl(
         &[
             "req",
             "-new",
@@ -687,16 +663,17 @@ fn revoked_client_certificates_are_refused() {
             "-days",
             "2",
         ],
+        &other,
     );
     let _ = std::fs::write(other.join("index.txt"), "");
     let _ = std::fs::write(other.join("crlnumber"), "01\n");
     let _ = std::fs::copy(dir.join("ca.cnf"), other.join("ca.cnf"));
-    openssl_in(
-        &other,
+    openssl(
         &[
             "ca", "-gencrl", "-out", "crl.pem", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert",
             "ca.crt",
         ],
+        &other,
     );
 
     let (plain, _plain_rx) = recording_backend();

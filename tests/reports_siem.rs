@@ -7,7 +7,7 @@ mod support;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use support::*;
 
 /// Fields of the Elastic Common Schema 8.x reference that the ECS projection may use outside
@@ -559,13 +559,7 @@ fn http_post_delivers_hec_batches_with_retries_over_https(f: &Fleet) {
     let _ = std::fs::create_dir_all(&dir);
     // A CA and a receiver certificate for 127.0.0.1 signed by it.
     let run = |args: &[&str]| {
-        let ok = Command::new("openssl")
-            .args(args)
-            .current_dir(&dir)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "openssl {args:?}");
+        openssl(args, &dir);
     };
     run(&[
         "req",

@@ -172,10 +172,11 @@ impl Material {
     }
 }
 
-fn openssl(args: &[&str], dir: &Path) {
+/// Runs `openssl ARGS` in `dir`, insists that it succeeds, and returns its standard output.
+pub fn openssl(args: &[&str], dir: &Path) -> String {
     let out = Command::new("openssl").args(args).current_dir(dir).output();
     match out {
-        Ok(o) if o.status.success() => {}
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
         Ok(o) => panic!("openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => panic!("cannot run openssl: {e}"),
     }
