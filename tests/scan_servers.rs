@@ -66,6 +66,52 @@ fn gnutls_priority_string_in_server_order() {
 }
 
 #[test]
+fn tls13_with_tls12_without_extended_master_secret_is_only_fips_capable() {
+    // Issue #17: TLS 1.3 is approved, but a client that speaks only TLS 1.2 gets a handshake
+    // without EMS, whose KDF is not approved (IG D.Q): capable, not fips-only.
+    let m = material();
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:+GROUP-SECP384R1:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256:+SIGN-RSA-SHA256:%NO_SESSION_HASH";
+    let s = start(
+        "gnutls-serv",
+        &[
+            "--port",
+            "{port}",
+            "--x509certfile",
+            &m.path("rsa.crt"),
+            "--x509keyfile",
+            &m.path("rsa.key"),
+            "--priority",
+            priority,
+            "-q",
+        ],
+    );
+    let (lines, _) = scan(&[&s.addr()]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.2", "tls1.3"]);
+    assert_eq!(
+        e["tls"]["features"]["extended_master_secret"],
+        Value::Bool(false)
+    );
+    assert_eq!(verdict(e, "fips-140-3"), "fips-capable");
+    // Every algorithm is approved: the missing EMS alone keeps it from fips-only.
+    let not_allowed: Vec<&str> = e["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["policy"] == "fips-140-3" && f["kind"].is_string())
+        .filter(|f| f["verdict"] != "approved" && f["verdict"] != "deprecated")
+        .filter_map(|f| f["item"].as_str())
+        .collect();
+    assert!(not_allowed.is_empty(), "{not_allowed:?}");
+    let ems = e["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["policy"] == "fips-140-3" && f["item"] == "tls-extended-master-secret");
+    assert_eq!(ems.map(|f| &f["source"]), Some(&Value::from("IG-D.Q")));
+}
+
+#[test]
 fn tls12_without_extended_master_secret_is_not_fips_capable_under_140_3() {
     // GnuTLS can switch off EMS (%NO_SESSION_HASH) and encrypt-then-MAC (%NO_ETM).
     let m = material();

@@ -347,6 +347,31 @@ fn weak_rsa_key_is_a_finding() {
 }
 
 #[test]
+fn sha1_signatures_only_is_not_fips_capable() {
+    // Issue #17: the server's one signature scheme is rsa_pkcs1_sha1, which SP 800-131A r2
+    // disallows for signature generation, so no handshake with it is approved end to end.
+    let m = material();
+    let s = openssl_server(&[
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+        "-sigalgs",
+        "RSA+SHA1",
+        "-groups",
+        "P-256",
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+    ]);
+    let (e, _) = one(&[&s.addr()]);
+    assert_eq!(suites(&e, "tls1.2"), ["0xC02F"]);
+    assert_eq!(names(&e, "signature_schemes"), ["rsa_pkcs1_sha1"]);
+    assert_eq!(names(&e, "groups"), ["secp256r1"]);
+    assert_eq!(verdict(&e, "fips-140-3"), "not-fips-capable");
+}
+
+#[test]
 fn ndjson_endpoint_contract() {
     let m = material();
     let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);

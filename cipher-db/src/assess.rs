@@ -253,8 +253,9 @@ impl<'p> Collector<'p> {
         false
     }
 
-    /// Records a failed feature requirement (it does not change the endpoint verdict).
-    fn requirement(&mut self, feature: Feature, met: Option<bool>) {
+    /// Records a failed feature requirement; it changes the endpoint verdict only when it
+    /// `blocks` an otherwise accepted handshake.
+    fn requirement(&mut self, feature: Feature, met: Option<bool>, blocks: bool) {
         if met != Some(false) {
             return;
         }
@@ -265,7 +266,7 @@ impl<'p> Collector<'p> {
             .find(|r| r.feature == feature)
         {
             let reason = req.reason.clone();
-            self.record(None, feature.as_str().to_owned(), &reason, false);
+            self.record(None, feature.as_str().to_owned(), &reason, blocks);
         }
     }
 
@@ -285,12 +286,79 @@ impl<'p> Collector<'p> {
     }
 }
 
+/// What the judged parts of a TLS offer allow: the material from which complete approved
+/// handshakes are built (docs/policies.md, "Endpoint verdicts").
+struct Allowed<'o> {
+    /// Whether an allowed group was accepted (None: groups not enumerated).
+    groups: Option<bool>,
+    /// Whether allowed DH parameters were seen (None: none seen).
+    dh: Option<bool>,
+    /// Certificate keys that are allowed.
+    keys: Vec<&'o PublicKey>,
+    /// Whether the scan read any certificate key at all.
+    keys_seen: bool,
+    /// Signature schemes the server used, each with whether it is allowed.
+    sigalgs: Vec<(&'static tls::SignatureScheme, bool)>,
+}
+
+impl Allowed<'_> {
+    /// Whether the suite's key exchange can use an allowed group (SP 800-56A r3, IG C.K).
+    fn key_exchange(&self, suite: &tls::CipherSuite) -> bool {
+        match suite.kx {
+            "ECDHE" | "ECDHE_PSK" | "ANY" => self.groups.unwrap_or(true),
+            "DHE" | "DHE_PSK" => self.dh.unwrap_or(true),
+            _ => true,
+        }
+    }
+
+    /// Whether the server can authenticate the suite with an allowed key and, where the
+    /// handshake is signed, an allowed signature scheme for that key (FIPS 186-5,
+    /// SP 800-131A r2). Keys or schemes the scan could not read count as allowed.
+    fn authentication(&self, suite: &tls::CipherSuite, version: TlsVersion) -> bool {
+        if matches!(suite.auth, "PSK" | "anon" | "NULL") || !self.keys_seen {
+            return true;
+        }
+        let tls13 = suite.is_tls13();
+        // TLS 1.2 signs the (EC)DHE parameters with a negotiated scheme; older versions use
+        // fixed MD5/SHA-1 constructions that the version's own verdict already covers.
+        let signed = tls13 || (version == TlsVersion::Tls12 && matches!(suite.kx, "ECDHE" | "DHE"));
+        self.keys.iter().any(|key| {
+            (tls13 || key_fits_auth(key, suite.auth)) && (!signed || self.signs_with(key, tls13))
+        })
+    }
+
+    /// Whether an allowed scheme the server used fits this key; true when the scan saw no
+    /// scheme for the key at all (undetermined, so no verdict rests on it).
+    fn signs_with(&self, key: &PublicKey, tls13: bool) -> bool {
+        let mut fitting = self
+            .sigalgs
+            .iter()
+            .filter(|(s, _)| scheme_fits_key(s, key, tls13))
+            .peekable();
+        fitting.peek().is_none() || fitting.any(|(_, allowed)| *allowed)
+    }
+}
+
+/// Whether a certificate key can serve a TLS 1.0-1.2 suite's authentication.
 fn key_fits_auth(key: &PublicKey, auth: &str) -> bool {
     match auth {
         "RSA" => key.key == "rsa",
         "ECDSA" => key.key == "ec",
         "DSS" => key.key == "dsa",
         _ => true,
+    }
+}
+
+/// Whether a signature scheme signs with this key (RFC 8446 4.2.3 binds ECDSA curves and
+/// forbids PKCS#1 v1.5 and DSA in TLS 1.3 handshakes).
+fn scheme_fits_key(scheme: &tls::SignatureScheme, key: &PublicKey, tls13: bool) -> bool {
+    match scheme.sig {
+        "rsa-pkcs1" | "dsa" if tls13 => false,
+        "rsa-pkcs1" | "rsa-pss-rsae" | "rsa-pss-pss" => key.key == "rsa",
+        "ecdsa" => key.key == "ec" && (!tls13 || key.curve.as_deref() == Some(scheme.curve)),
+        "eddsa" => key.key == scheme.curve,
+        "dsa" => key.key == "dsa",
+        _ => false,
     }
 }
 
@@ -301,22 +369,34 @@ impl Policy {
             return None;
         }
         let mut c = Collector::new(self);
-        let groups_ok: Option<bool> = offer.groups.as_ref().map(|gs| {
+        let groups = offer.groups.as_ref().map(|gs| {
             gs.iter()
                 .fold(false, |any, g| c.item(&Item::group_code(*g)) | any)
         });
-        let sigalgs_ok: Option<bool> = offer.signature_schemes.as_ref().map(|ss| {
-            ss.iter()
-                .fold(false, |any, s| c.item(&Item::sigalg_code(*s)) | any)
-        });
-        let good_keys: Vec<&PublicKey> = offer.keys.iter().filter(|k| c.key(k)).collect();
+        let sigalgs = offer
+            .signature_schemes
+            .iter()
+            .flatten()
+            .filter_map(|code| {
+                let allowed = c.item(&Item::sigalg_code(*code));
+                tls::sigalg_by_code(*code).map(|s| (s, allowed))
+            })
+            .collect();
+        let keys: Vec<&PublicKey> = offer.keys.iter().filter(|k| c.key(k)).collect();
         for s in &offer.certificate_signatures {
             c.item(&Item::sigalg_code(*s));
         }
-        let dh_ok = if offer.dh_params.is_empty() {
+        let dh = if offer.dh_params.is_empty() {
             None
         } else {
             Some(offer.dh_params.iter().fold(false, |any, d| c.dh(d) | any))
+        };
+        let allowed = Allowed {
+            groups,
+            dh,
+            keys,
+            keys_seen: !offer.keys.is_empty(),
+            sigalgs,
         };
         if !offer.sslv2_ciphers.is_empty() {
             c.item(&Item::version(TlsVersion::Ssl2));
@@ -341,19 +421,7 @@ impl Policy {
                 let Some(s) = tls::suite_by_code(*code) else {
                     continue;
                 };
-                let kx_ok = match s.kx {
-                    "ECDHE" | "ANY" => groups_ok.unwrap_or(true),
-                    "DHE" => dh_ok.unwrap_or(true),
-                    _ => true,
-                };
-                let auth_ok = if offer.keys.is_empty() {
-                    true
-                } else if s.is_tls13() {
-                    !good_keys.is_empty() && sigalgs_ok.unwrap_or(true)
-                } else {
-                    good_keys.iter().any(|k| key_fits_auth(k, s.auth))
-                };
-                capable |= kx_ok && auth_ok;
+                capable |= allowed.key_exchange(s) && allowed.authentication(s, version);
             }
         }
         let offered = |v: TlsVersion| offer.versions.iter().any(|o| o.version == Some(v));
@@ -362,20 +430,28 @@ impl Policy {
             || offered(TlsVersion::Tls11)
             || offered(TlsVersion::Tls12);
         if offered(TlsVersion::Tls12) {
+            // Without EMS every TLS 1.2 handshake uses a KDF that is not approved (IG D.Q), so
+            // the server accepts a handshake that is not approved: it cannot be fips-only.
             c.requirement(
                 Feature::TlsExtendedMasterSecret,
                 offer.features.extended_master_secret,
+                ems_blocks_tls12,
             );
         }
         if legacy {
             c.requirement(
                 Feature::TlsSecureRenegotiation,
                 offer.features.secure_renegotiation,
+                false,
             );
         }
         if (offered(TlsVersion::Tls10) || offered(TlsVersion::Tls11)) && !offered(TlsVersion::Tls13)
         {
-            c.requirement(Feature::TlsFallbackScsv, offer.features.fallback_scsv);
+            c.requirement(
+                Feature::TlsFallbackScsv,
+                offer.features.fallback_scsv,
+                false,
+            );
         }
         let cbc_offered = offer
             .versions
@@ -383,19 +459,33 @@ impl Policy {
             .flat_map(|v| &v.suites)
             .any(|code| tls::suite_by_code(*code).is_some_and(|s| s.mode == "CBC"));
         if cbc_offered {
-            c.requirement(Feature::TlsEncryptThenMac, offer.features.encrypt_then_mac);
+            c.requirement(
+                Feature::TlsEncryptThenMac,
+                offer.features.encrypt_then_mac,
+                false,
+            );
         }
         if !offer.versions.is_empty() {
-            c.requirement(Feature::TlsOcspStapling, offer.features.ocsp_stapling);
-            c.requirement(Feature::TlsOffersTls13, Some(offered(TlsVersion::Tls13)));
+            c.requirement(
+                Feature::TlsOcspStapling,
+                offer.features.ocsp_stapling,
+                false,
+            );
+            c.requirement(
+                Feature::TlsOffersTls13,
+                Some(offered(TlsVersion::Tls13)),
+                false,
+            );
         }
         c.requirement(
             Feature::TlsNoCompression,
             offer.features.compression.map(|on| !on),
+            false,
         );
         c.requirement(
             Feature::TlsNoEarlyData,
             offer.features.early_data.map(|on| !on),
+            false,
         );
         Some(c.finish(capable))
     }
@@ -624,6 +714,176 @@ mod tests {
         );
     }
 
+    /// An ECDHE-RSA TLS 1.2 server with EMS, on P-256, with these signature schemes.
+    fn ecdhe_rsa_tls12(sigalgs: &[u16]) -> TlsOffer {
+        TlsOffer {
+            versions: vec![tls12(&[0xC02F])],
+            groups: Some(vec![23]),
+            signature_schemes: Some(sigalgs.to_vec()),
+            keys: vec![rsa2048()],
+            features: TlsFeatures {
+                extended_master_secret: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn verdict(policy_name: &str, offer: &TlsOffer) -> Option<EndpointVerdict> {
+        policy(policy_name).assess_tls(offer).map(|a| a.verdict)
+    }
+
+    #[test]
+    fn combination_version_part_sp800_52r2_3_1() {
+        let mut offer = ecdhe_rsa_tls12(&[0x0401]);
+        offer.versions[0].version = Some(TlsVersion::Tls10);
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+    }
+
+    #[test]
+    fn combination_suite_part_sp800_52r2_3_3_1() {
+        let mut offer = ecdhe_rsa_tls12(&[0x0401]);
+        offer.versions[0].suites = vec![0xCCA8];
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+    }
+
+    #[test]
+    fn combination_group_part_sp800_56ar3_ig_c_k() {
+        let mut offer = ecdhe_rsa_tls12(&[0x0401]);
+        offer.groups = Some(vec![29]);
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+        offer.groups = Some(vec![29, 24]);
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::FipsCapable)
+        );
+    }
+
+    #[test]
+    fn combination_signature_part_sp800_131ar2_sha1_signatures_only() {
+        // The server's only scheme is rsa_pkcs1_sha1: no handshake with it is approved.
+        let offer = ecdhe_rsa_tls12(&[0x0201]);
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+        let both = ecdhe_rsa_tls12(&[0x0201, 0x0401]);
+        assert_eq!(
+            verdict("fips-140-3", &both),
+            Some(EndpointVerdict::FipsCapable)
+        );
+        let good = ecdhe_rsa_tls12(&[0x0804, 0x0401]);
+        assert_eq!(
+            verdict("fips-140-3", &good),
+            Some(EndpointVerdict::FipsOnly)
+        );
+    }
+
+    #[test]
+    fn combination_signature_part_needs_a_scheme_for_the_key_fips186_5() {
+        // An ECDSA key signed with SHA-1 and an RSA key with SHA-256: only ECDHE-RSA is approved.
+        let mut offer = ecdhe_rsa_tls12(&[0x0203, 0x0401]);
+        offer.keys.push(PublicKey {
+            key: "ec".into(),
+            curve: Some("secp256r1".into()),
+            bits: 256,
+        });
+        offer.versions[0].suites = vec![0xC02B];
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+        offer.versions[0].suites = vec![0xC02B, 0xC02F];
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::FipsCapable)
+        );
+    }
+
+    #[test]
+    fn combination_signature_part_undetermined_rfc8446_4_2_3() {
+        // A TLS 1.3 server never signs with PKCS#1 v1.5: a list read over TLS 1.2 says nothing
+        // about its TLS 1.3 signatures, so no verdict rests on it.
+        let mut offer = ecdhe_rsa_tls12(&[0x0201]);
+        offer.versions = vec![VersionOffer {
+            version: Some(TlsVersion::Tls13),
+            suites: vec![0x1301],
+            server_preference: None,
+        }];
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::FipsCapable)
+        );
+    }
+
+    #[test]
+    fn combination_key_part_sp800_131ar2() {
+        let mut offer = ecdhe_rsa_tls12(&[0x0401]);
+        offer.keys = vec![PublicKey {
+            key: "rsa".into(),
+            curve: None,
+            bits: 1024,
+        }];
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::NotFipsCapable)
+        );
+    }
+
+    #[test]
+    fn combination_ems_part_ig_d_q() {
+        // TLS 1.3 is approved, but a TLS 1.2-only client gets a handshake without EMS.
+        let mut offer = ecdhe_rsa_tls12(&[0x0804, 0x0401]);
+        offer.features.extended_master_secret = Some(false);
+        offer.versions.push(VersionOffer {
+            version: Some(TlsVersion::Tls13),
+            suites: vec![0x1301, 0x1302],
+            server_preference: Some(true),
+        });
+        let a = policy("fips-140-3").assess_tls(&offer);
+        assert_eq!(
+            a.as_ref().map(|a| a.verdict),
+            Some(EndpointVerdict::FipsCapable)
+        );
+        let ems = a
+            .iter()
+            .flat_map(|a| &a.findings)
+            .find(|f| f.item == "tls-extended-master-secret")
+            .map(|f| (f.verdict, f.source.as_str()));
+        assert_eq!(ems, Some((Verdict::Disallowed, "IG-D.Q")));
+        // The FIPS 140-2 view does not require EMS.
+        assert_eq!(
+            verdict("fips-140-2", &offer),
+            Some(EndpointVerdict::FipsOnly)
+        );
+    }
+
+    #[test]
+    fn combination_psk_suites_need_no_certificate_sp800_52r2_app_c() {
+        let offer = TlsOffer {
+            versions: vec![tls12(&[0x00A8])],
+            keys: vec![rsa2048()],
+            features: TlsFeatures {
+                extended_master_secret: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            verdict("fips-140-3", &offer),
+            Some(EndpointVerdict::FipsOnly)
+        );
+    }
+
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_owned()).collect()
     }
@@ -695,6 +955,28 @@ mod tests {
             .assess_tls(&TlsOffer::default())
             .is_some());
         assert!(policy("aspera").assess_tls(&TlsOffer::default()).is_none());
+    }
+
+    #[test]
+    fn ssh_combination_needs_a_mac_in_each_direction_rfc4253_6_4() {
+        let mut offer = openssh_default();
+        offer.ciphers_server_to_client = strings(&["aes128-ctr"]);
+        offer.macs_server_to_client = strings(&["umac-64-etm@openssh.com"]);
+        let a = policy("fips-140-3").assess_ssh(&offer);
+        assert_eq!(a.map(|a| a.verdict), Some(EndpointVerdict::NotFipsCapable));
+    }
+
+    #[test]
+    fn ssh_combination_needs_a_host_key_of_allowed_size_sp800_131ar2() {
+        let mut offer = openssh_default();
+        offer.host_key_algorithms = strings(&["rsa-sha2-256"]);
+        offer.host_keys = vec![PublicKey {
+            key: "rsa".into(),
+            curve: None,
+            bits: 1024,
+        }];
+        let a = policy("fips-140-3").assess_ssh(&offer);
+        assert_eq!(a.map(|a| a.verdict), Some(EndpointVerdict::NotFipsCapable));
     }
 
     #[test]

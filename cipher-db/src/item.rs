@@ -91,7 +91,7 @@ impl Kind {
             Self::SshKex => &["family", "param", "hash"],
             Self::SshHostkey => &["family", "param", "hash"],
             Self::SshCipher => &["family", "mode"],
-            Self::SshMac => &["family", "hash"],
+            Self::SshMac => &["family", "hash", "truncated"],
             Self::Key => &["key", "curve"],
             Self::TlsVersion | Self::TlsGroup | Self::SshCompression => &[],
         }
@@ -359,6 +359,7 @@ impl Item {
                 "etm" => "etm",
                 "cert" => "cert",
                 "sk" => "sk",
+                "truncated" => "truncated",
                 _ => "x509",
             };
             components.push((name, "yes".to_owned()));
