@@ -201,6 +201,10 @@ pub struct PoliciesArg {
 pub struct JudgeArgs {
     #[command(flatten)]
     pub policies: PoliciesArg,
+    /// Judge TLS servers as citizen-facing (SP 800-52r2 3.1): TLS 1.0 and 1.1 are deprecated
+    /// instead of disallowed and discouraged.
+    #[arg(long)]
+    pub citizen_facing: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
@@ -335,6 +339,10 @@ pub enum DbCommand {
         /// Names; a leading sshd directive (Ciphers, MACs, KexAlgorithms …) sets the kind.
         #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
+        /// Judge TLS servers as citizen-facing (SP 800-52r2 3.1): TLS 1.0 and 1.1 are deprecated
+        /// instead of disallowed and discouraged.
+        #[arg(long)]
+        citizen_facing: bool,
         #[command(flatten)]
         format: FormatArg,
     },

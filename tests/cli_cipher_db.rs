@@ -132,6 +132,34 @@ fn db_check_exit_codes_follow_the_verdicts() {
 }
 
 #[test]
+fn db_check_judges_citizen_facing_servers_when_asked() {
+    let check = |extra: &[&str]| {
+        let mut args = vec!["db", "check", "--format", "json", "tls1.0", "tls1.1"];
+        args.extend_from_slice(extra);
+        let out = fipsgate(&args);
+        (out.status.code(), json(&out))
+    };
+    let (code, gov) = check(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(gov["items"][0]["verdict"], "disallowed");
+    let (code, citizen) = check(&["--citizen-facing"]);
+    assert_eq!(code, Some(0), "{citizen}");
+    for i in 0..2 {
+        assert_eq!(citizen["items"][i]["verdict"], "deprecated");
+        assert_eq!(citizen["items"][i]["source"], "SP800-52r2");
+    }
+    let (_, strict) = check(&[
+        "--citizen-facing",
+        "--policy",
+        &example("agency-strict.toml"),
+    ]);
+    assert_eq!(
+        strict["items"][0]["verdict"], "disallowed",
+        "a policy that forbids TLS 1.0 itself still decides"
+    );
+}
+
+#[test]
 fn db_list_by_kind_and_policy() {
     let out = fipsgate(&[
         "db",

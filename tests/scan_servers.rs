@@ -36,11 +36,10 @@ fn gnutls_codes(priority: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn gnutls_priority_string_in_server_order() {
+/// `gnutls-serv` with the RSA certificate and this priority string.
+fn gnutls_rsa_server(priority: &str) -> Server {
     let m = material();
-    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-CBC:-KX-ALL:+ECDHE-RSA:+RSA:-MAC-ALL:+AEAD:+SHA1:%SERVER_PRECEDENCE";
-    let s = start(
+    start(
         "gnutls-serv",
         &[
             "--port",
@@ -53,7 +52,13 @@ fn gnutls_priority_string_in_server_order() {
             priority,
             "-q",
         ],
-    );
+    )
+}
+
+#[test]
+fn gnutls_priority_string_in_server_order() {
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-CBC:-KX-ALL:+ECDHE-RSA:+RSA:-MAC-ALL:+AEAD:+SHA1:%SERVER_PRECEDENCE";
+    let s = gnutls_rsa_server(priority);
     let (lines, _) = scan(&[&s.addr()]);
     let e = &lines[0];
     assert_eq!(versions(e), ["tls1.2"]);
@@ -69,22 +74,8 @@ fn gnutls_priority_string_in_server_order() {
 fn tls13_with_tls12_without_extended_master_secret_is_only_fips_capable() {
     // Issue #17: TLS 1.3 is approved, but a client that speaks only TLS 1.2 gets a handshake
     // without EMS, whose KDF is not approved (IG D.Q): capable, not fips-only.
-    let m = material();
     let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:+GROUP-SECP384R1:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256:+SIGN-RSA-SHA256:%NO_SESSION_HASH";
-    let s = start(
-        "gnutls-serv",
-        &[
-            "--port",
-            "{port}",
-            "--x509certfile",
-            &m.path("rsa.crt"),
-            "--x509keyfile",
-            &m.path("rsa.key"),
-            "--priority",
-            priority,
-            "-q",
-        ],
-    );
+    let s = gnutls_rsa_server(priority);
     let (lines, _) = scan(&[&s.addr()]);
     let e = &lines[0];
     assert_eq!(versions(e), ["tls1.2", "tls1.3"]);
@@ -114,22 +105,8 @@ fn tls13_with_tls12_without_extended_master_secret_is_only_fips_capable() {
 #[test]
 fn tls12_without_extended_master_secret_is_not_fips_capable_under_140_3() {
     // GnuTLS can switch off EMS (%NO_SESSION_HASH) and encrypt-then-MAC (%NO_ETM).
-    let m = material();
     let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-128-CBC:-KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:%NO_SESSION_HASH:%NO_ETM";
-    let s = start(
-        "gnutls-serv",
-        &[
-            "--port",
-            "{port}",
-            "--x509certfile",
-            &m.path("rsa.crt"),
-            "--x509keyfile",
-            &m.path("rsa.key"),
-            "--priority",
-            priority,
-            "-q",
-        ],
-    );
+    let s = gnutls_rsa_server(priority);
     let (lines, _) = scan(&["--policy", "fips-140-3,fips-140-2", &s.addr()]);
     let e = &lines[0];
     assert_eq!(

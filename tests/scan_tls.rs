@@ -621,22 +621,66 @@ fn sslv2_is_detected_end_to_end() {
     assert_eq!(code, Some(1));
 }
 
+/// A TLS 1.0-only `s_server`: ECDHE-RSA-AES256-SHA on P-256 with the RSA certificate.
+fn tls10_server() -> Server {
+    let m = material();
+    openssl_server(&[
+        "-tls1",
+        "-groups",
+        "P-256",
+        "-cipher",
+        "ECDHE-RSA-AES256-SHA:@SECLEVEL=0",
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+    ])
+}
+
+#[test]
+fn citizen_facing_servers_may_keep_tls10_in_scan_and_report() {
+    // SP 800-52r2 3.1: TLS 1.0 "may be configured when necessary" on citizen-facing servers.
+    let m = material();
+    let s = tls10_server();
+    let (lines, code) = scan_lines(&["--citizen-facing", &s.addr()]);
+    assert_eq!(lines[0]["type"], "scan_begin");
+    assert_eq!(lines[0]["citizen_facing"], Value::Bool(true));
+    let e = &lines[1];
+    assert_eq!(versions(e), ["tls1.0"]);
+    assert_eq!(verdict(e, "fips-140-3"), "fips-only");
+    assert_eq!(code, Some(0));
+    let tls10 = e["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["item"] == "tls1.0");
+    assert_eq!(
+        tls10.map(|f| (&f["verdict"], &f["source"])),
+        Some((&Value::from("deprecated"), &Value::from("SP800-52r2")))
+    );
+    // A saved government-only scan, judged again as citizen-facing, and the other way round.
+    let (gov, _) = scan_lines(&[&s.addr()]);
+    assert_eq!(gov[0]["citizen_facing"], Value::Bool(false));
+    assert_eq!(verdict(&gov[1], "fips-140-3"), "not-fips-capable");
+    let saved = m.dir.join(format!("gov-{}.ndjson", free_port()));
+    let text: String = gov.iter().map(|l| format!("{l}\n")).collect();
+    let _ = std::fs::write(&saved, text);
+    let saved = saved.display().to_string();
+    let out = fipsgate(&["report", "--format", "ndjson", "--citizen-facing", &saved]);
+    let rejudged: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(rejudged[0]["citizen_facing"], Value::Bool(true));
+    assert_eq!(verdict(&rejudged[1], "fips-140-3"), "fips-only");
+}
+
 #[test]
 fn saved_scans_are_judged_again_offline() {
     let m = material();
     let file = m.dir.join(format!("saved-{}.ndjson", free_port()));
     {
-        let s = openssl_server(&[
-            "-tls1",
-            "-groups",
-            "P-256",
-            "-cipher",
-            "ECDHE-RSA-AES256-SHA:@SECLEVEL=0",
-            "-cert",
-            &m.path("rsa.crt"),
-            "-key",
-            &m.path("rsa.key"),
-        ]);
+        let s = tls10_server();
         let out = fipsgate(&["scan", "--format", "ndjson", &s.addr()]);
         let _ = std::fs::write(&file, &out.stdout);
     } // the server is gone: what follows touches no network

@@ -80,8 +80,15 @@ pub fn run(cmd: DbCommand) -> CommandResult {
             policy,
             kind,
             names,
+            citizen_facing,
             format,
-        } => check(&policy, kind.map(Into::into), &names, format.format),
+        } => {
+            let mut policy = Policy::load(&policy)?;
+            if citizen_facing {
+                policy = policy.for_citizen_facing_servers();
+            }
+            check(&policy, kind.map(Into::into), &names, format.format)
+        }
     }
 }
 
@@ -248,8 +255,7 @@ fn tokens(names: &[String], mut kind: Option<Kind>) -> (Vec<String>, Option<Kind
     (words, kind)
 }
 
-fn check(policy_name: &str, kind: Option<Kind>, names: &[String], format: Format) -> CommandResult {
-    let policy = Policy::load(policy_name)?;
+fn check(policy: &Policy, kind: Option<Kind>, names: &[String], format: Format) -> CommandResult {
     let (words, kind) = tokens(names, kind);
     if words.is_empty() {
         return Err("nothing to check: give algorithm names".into());
@@ -279,7 +285,7 @@ fn check(policy_name: &str, kind: Option<Kind>, names: &[String], format: Format
             continue;
         }
         for item in found {
-            if !covers(&policy, item.kind) {
+            if !covers(policy, item.kind) {
                 rows.push(CheckRow {
                     input: word.clone(),
                     kind: Some(item.kind),

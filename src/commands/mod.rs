@@ -48,6 +48,19 @@ fn load_policies(names: &[String]) -> Result<Vec<Policy>, Box<dyn Error>> {
         .collect()
 }
 
+/// Loads the policies that judge endpoints, as `scan` and `report` were asked to judge.
+fn load_judging(judge: &crate::cli::JudgeArgs) -> Result<Vec<Policy>, Box<dyn Error>> {
+    let policies = load_policies(&judge.policies.names)?;
+    Ok(if judge.citizen_facing {
+        policies
+            .into_iter()
+            .map(Policy::for_citizen_facing_servers)
+            .collect()
+    } else {
+        policies
+    })
+}
+
 /// The protocol an algorithm kind belongs to (keys belong to both).
 fn protocol_of(kind: Kind) -> Option<Protocol> {
     match kind {

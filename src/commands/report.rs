@@ -1,5 +1,5 @@
 //! `fipsgate report`: re-judge a saved NDJSON scan under other policies, offline.
-use super::{load_policies, CommandResult};
+use super::{load_judging, CommandResult};
 use crate::cli::ReportArgs;
 use crate::emit::{destinations, Emitter};
 use crate::exit;
@@ -87,7 +87,7 @@ fn rebuild(
 
 /// Reads FILE (or `-` for stdin), judges every endpoint again and prints it like `scan` does.
 pub fn run(args: ReportArgs) -> CommandResult {
-    let policies = load_policies(&args.judge.policies.names)?;
+    let policies = load_judging(&args.judge)?;
     let text = if args.file == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {

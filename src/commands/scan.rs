@@ -1,5 +1,5 @@
 //! `fipsgate scan`.
-use super::{load_policies, CommandResult};
+use super::{load_judging, CommandResult};
 use crate::cli::ScanArgs;
 use crate::emit::{destinations, Emitter};
 use fipsgate_scanner::probe::pace::Pacer;
@@ -122,7 +122,7 @@ fn progress_bar(args: &ScanArgs, total: u128) -> Option<ProgressBar> {
 /// connection is made.
 pub fn run(args: ScanArgs) -> CommandResult {
     let targets = target_list(&args)?;
-    let policies = Arc::new(load_policies(&args.judge.policies.names)?);
+    let policies = Arc::new(load_judging(&args.judge)?);
     let seconds = |flag: &str, v: f64| {
         if v.is_finite() && v > 0.0 && v <= 86_400.0 {
             Ok(Duration::from_secs_f64(v))

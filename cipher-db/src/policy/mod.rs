@@ -1,8 +1,10 @@
 //! Policies as data: the TOML format, loading (built-in or from a file, with `extends`), and the
 //! judgement of one item. The format is documented in docs/policies.md.
 //!
-//! One file a job: [`model`] (what a policy is), `parse` (one TOML file), `resolve` (built-ins,
-//! files and `extends`), `judge` (one item), `summary` (what `policy show` prints) and `glob`.
+//! One file a job: `model` (what a policy is), `parse` (one TOML file), `resolve` (built-ins,
+//! files and `extends`), `judge` (one item), `citizen` (the citizen-facing variant), `summary`
+//! (what `policy show` prints) and `glob`.
+mod citizen;
 mod glob;
 mod judge;
 mod model;

@@ -212,6 +212,8 @@ pub struct Policy {
     pub profile: Option<Profile>,
     /// The `extends` level at which each profile list was defined.
     pub(super) profile_levels: Vec<(Kind, usize)>,
+    /// Whether it judges citizen-facing servers (SP 800-52r2 §3.1): TLS 1.0 and 1.1 deprecated.
+    pub citizen_facing: bool,
 }
 
 /// Why a policy could not be loaded.

@@ -110,6 +110,7 @@ impl Policy {
                 },
                 profile: parsed.profile,
                 profile_levels: own_lists,
+                citizen_facing: false,
             },
             Some(mut p) => {
                 p.extends.insert(0, p.name.clone());

@@ -229,6 +229,9 @@ pub struct ScanBegin {
     pub tool_version: &'static str,
     /// Policies judging the scan.
     pub policies: Vec<String>,
+    /// Whether TLS servers were judged as citizen-facing (SP 800-52r2 3.1: TLS 1.0 and 1.1
+    /// deprecated).
+    pub citizen_facing: bool,
     /// The command line.
     pub arguments: Vec<String>,
     /// Start time, RFC 3339 UTC.
@@ -243,6 +246,7 @@ impl ScanBegin {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION"),
             policies: policies.iter().map(|p| p.name.clone()).collect(),
+            citizen_facing: policies.iter().any(|p| p.citizen_facing),
             arguments,
             started_at: crate::time::now(),
         }
