@@ -68,6 +68,10 @@ pub struct ScanArgs {
     /// SSH server is still recognised by its identification, after one TLS hello.
     #[arg(long, value_name = "LIST", default_value = "22")]
     pub ssh_ports: String,
+    /// Also report closed and filtered ports of ranges, blocks and port lists (status closed or
+    /// filtered); without it they are only counted in scan_end. Every open port is reported.
+    #[arg(long)]
+    pub all_ports: bool,
     /// Addresses, blocks or ranges to leave out (comma-separated or repeated).
 
     #[arg(long, value_name = "LIST", value_delimiter = ',')]

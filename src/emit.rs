@@ -204,6 +204,11 @@ impl Emitter {
         }
     }
 
+    /// Counts closed and filtered ports that the scan left out of the report.
+    pub fn unlisted(&mut self, closed: usize, filtered: usize, connections: u32) {
+        self.end.count_unlisted(closed, filtered, connections);
+    }
+
     /// One endpoint.
     pub fn endpoint(&mut self, report: &EndpointReport) {
         self.end.count(report);

@@ -214,14 +214,14 @@ enum Expect {
 }
 
 macro_rules! cases {
-    ($($name:ident: $opening:ident => $expect:expr;)*) => {
-        /// Every case, for the fleet test.
-        pub const CASES: &[(&str, Opening, fn(&mut TcpStream))] =
-            &[$((stringify!($name), Opening::$opening, super::$name)),*];
+    ($($name:ident: $opening:ident, $service:literal => $expect:expr;)*) => {
+        /// Every case with the service it is reported as, for the fleet tests.
+        pub const CASES: &[(&str, Opening, fn(&mut TcpStream), &str)] =
+            &[$((stringify!($name), Opening::$opening, super::$name, $service)),*];
         $(
             #[test]
             fn $name() {
-                expect_one(stringify!($name), Opening::$opening, super::$name, $expect);
+                expect_one(stringify!($name), Opening::$opening, super::$name, $service, $expect);
             }
         )*
     };
@@ -229,35 +229,47 @@ macro_rules! cases {
 
 mod each {
     use super::*;
+    // A port that never names a protocol (garbage, silence, no SSH identification within the
+    // allowed lines) is reported as service "unknown".
     cases! {
-        garbage: ReadsHello => Expect::Error("not_tls");
-        silence: ReadsHello => Expect::Error("timeout");
-        one_byte_a_second: ReadsHello => Expect::Error("timeout");
-        record_of_2_14_plus_1: ReadsHello => Expect::Error("malformed");
-        record_of_2_24: ReadsHello => Expect::Error("malformed");
-        suite_and_version_not_offered: ReadsHello => Expect::Error("malformed");
-        wrong_extension_length: ReadsHello => Expect::Error("malformed");
-        endless_alerts: ReadsHello => Expect::Error("tls_alert");
-        hello_retry_request_loop: ReadsHello => Expect::Error("malformed");
-        certificate_of_16_mib: ReadsHello => Expect::Error("malformed");
+        garbage: ReadsHello, "unknown" => Expect::Error("not_tls");
+        silence: ReadsHello, "unknown" => Expect::Error("timeout");
+        one_byte_a_second: ReadsHello, "tls" => Expect::Error("timeout");
+        record_of_2_14_plus_1: ReadsHello, "tls" => Expect::Error("malformed");
+        record_of_2_24: ReadsHello, "tls" => Expect::Error("malformed");
+        suite_and_version_not_offered: ReadsHello, "tls" => Expect::Error("malformed");
+        wrong_extension_length: ReadsHello, "tls" => Expect::Error("malformed");
+        endless_alerts: ReadsHello, "tls" => Expect::Error("tls_alert");
+        hello_retry_request_loop: ReadsHello, "tls" => Expect::Error("malformed");
+        certificate_of_16_mib: ReadsHello, "tls" => Expect::Error("malformed");
 
-        reset_mid_server_hello: ReadsHello => Expect::Error("connection_reset");
-        reset_mid_certificate: ReadsHello => Expect::Partial;
-        ssh_banner_of_1_mib: SpeaksFirst => Expect::Error("not_tls");
-        ssh_10000_lines_before_the_banner: SpeaksFirst => Expect::Error("not_tls");
-        ssh_packet_length_of_2_31: SpeaksFirst => Expect::Error("malformed");
-        ssh_kexinit_with_10_mb_of_names: SpeaksFirst => Expect::Error("malformed");
-        ssh_silence_after_the_banner: SpeaksFirst => Expect::Error("timeout");
-        ssh_garbage_after_the_banner: SpeaksFirst => Expect::Error("malformed");
-        ssh_reset_mid_banner: SpeaksFirst => Expect::Error("connection_reset");
-        ssh_reset_mid_kexinit: SpeaksFirst => Expect::Error("connection_reset");
+        reset_mid_server_hello: ReadsHello, "tls" => Expect::Error("connection_reset");
+        reset_mid_certificate: ReadsHello, "tls" => Expect::Partial;
+        ssh_banner_of_1_mib: SpeaksFirst, "ssh" => Expect::Error("not_tls");
+        ssh_10000_lines_before_the_banner: SpeaksFirst, "unknown" => Expect::Error("not_tls");
+        ssh_packet_length_of_2_31: SpeaksFirst, "ssh" => Expect::Error("malformed");
+        ssh_kexinit_with_10_mb_of_names: SpeaksFirst, "ssh" => Expect::Error("malformed");
+        ssh_silence_after_the_banner: SpeaksFirst, "ssh" => Expect::Error("timeout");
+        ssh_garbage_after_the_banner: SpeaksFirst, "ssh" => Expect::Error("malformed");
+        ssh_reset_mid_banner: SpeaksFirst, "ssh" => Expect::Error("connection_reset");
+        ssh_reset_mid_kexinit: SpeaksFirst, "ssh" => Expect::Error("connection_reset");
     }
 }
 
-/// A scan: its endpoint lines, exit code, wall time and peak RSS in kB.
+/// A scan with the suite's timeouts: its endpoint lines, exit code, wall time and peak RSS in kB.
 fn run(args: &[&str]) -> (Vec<Value>, Option<i32>, Duration, u64) {
+    let (lines, code, took, rss_kb) = run_lines(DEADLINE, args);
+    let endpoints = lines
+        .into_iter()
+        .filter(|l| l["type"] == "endpoint")
+        .collect();
+    (endpoints, code, took, rss_kb)
+}
+
+/// A scan with this endpoint deadline: every NDJSON line, exit code, wall time and peak RSS.
+fn run_lines(deadline: u64, args: &[&str]) -> (Vec<Value>, Option<i32>, Duration, u64) {
     let started = Instant::now();
-    let (timeout, deadline) = (TIMEOUT.to_string(), DEADLINE.to_string());
+    let (timeout, deadline) = (TIMEOUT.to_string(), deadline.to_string());
     let out = Command::new("/usr/bin/time")
         .args(["-f", "%M", env!("CARGO_BIN_EXE_fipsgate"), "scan"])
         .args(["--format", "ndjson", "--timeout", &timeout])
@@ -272,11 +284,11 @@ fn run(args: &[&str]) -> (Vec<Value>, Option<i32>, Duration, u64) {
         .last()
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or_else(|| panic!("no peak RSS from /usr/bin/time: {stderr}"));
-    let lines = String::from_utf8_lossy(&out.stdout)
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l["type"] == "endpoint")
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
+    assert!(!lines.is_empty(), "scan {args:?} wrote nothing: {stderr}");
     (lines, out.status.code(), took, rss_kb)
 }
 
@@ -291,7 +303,13 @@ fn ssh_ports(ports: &[(u16, Opening)]) -> String {
     list.join(",")
 }
 
-fn expect_one(name: &str, opening: Opening, behave: fn(&mut TcpStream), expect: Expect) {
+fn expect_one(
+    name: &str,
+    opening: Opening,
+    behave: fn(&mut TcpStream),
+    service: &str,
+    expect: Expect,
+) {
     let port = hostile(opening, behave);
     let target = format!("127.0.0.1:{port}");
     let (endpoints, code, took, rss_kb) =
@@ -311,11 +329,6 @@ fn expect_one(name: &str, opening: Opening, behave: fn(&mut TcpStream), expect: 
         e["error"]["message"]
     );
 
-    let service = if matches!(opening, Opening::SpeaksFirst) {
-        "ssh"
-    } else {
-        "tls"
-    };
     assert_eq!(e["service"], service, "{name}: {e}");
     assert!(
         e["connections"].as_u64().is_some_and(|c| c >= 1),
@@ -356,7 +369,7 @@ fn a_fleet_with_every_hostile_server_still_scans_the_good_ones() {
     let good_ssh = sshd("hostile-fleet", "", &[&host_key]);
     let mut ports: Vec<(u16, Opening)> = each::CASES
         .iter()
-        .map(|(_, o, b)| (hostile(*o, *b), *o))
+        .map(|(_, o, b, _)| (hostile(*o, *b), *o))
         .collect();
     ports.insert(each::CASES.len() / 3, (good_tls.port, Opening::ReadsHello));
     ports.insert(
@@ -399,4 +412,140 @@ fn a_fleet_with_every_hostile_server_still_scans_the_good_ones() {
             "every endpoint is a result or a typed error: {e}"
         );
     }
+}
+
+/// The hostile servers on their own ports, each with the service it is reported as.
+fn hostile_fleet() -> Vec<(u16, Opening, &'static str)> {
+    each::CASES
+        .iter()
+        .map(|(_, o, b, service)| (hostile(*o, *b), *o, *service))
+        .collect()
+}
+
+/// The endpoint lines and the scan_end line of a scan's output.
+fn endpoints_and_end(lines: &[Value]) -> (Vec<&Value>, &Value) {
+    let endpoints = lines.iter().filter(|l| l["type"] == "endpoint").collect();
+    let end = lines.last().unwrap_or(&Value::Null);
+    assert_eq!(end["type"], "scan_end", "{lines:?}");
+    (endpoints, end)
+}
+
+/// scan_end counts exactly the lines written.
+fn assert_end_counts_lines(endpoints: &[&Value], end: &Value) {
+    let with = |status: &str| endpoints.iter().filter(|e| e["status"] == status).count();
+    assert_eq!(end["endpoints"].as_u64(), Some(endpoints.len() as u64));
+    assert_eq!(end["errors"].as_u64(), Some(with("error") as u64));
+}
+
+#[test]
+fn a_port_list_scan_accounts_for_every_open_port() {
+    // Issue #16: `scan -p LIST 127.0.0.1` over every hostile server and one closed port.
+    let fleet = hostile_fleet();
+    let closed = free_port();
+    let mut list: Vec<String> = fleet.iter().map(|(p, _, _)| p.to_string()).collect();
+    list.push(closed.to_string());
+    let list = list.join(",");
+    let opened: Vec<(u16, Opening)> = fleet.iter().map(|(p, o, _)| (*p, *o)).collect();
+    let ssh = ssh_ports(&opened);
+    let base = ["--concurrency", "32", "--ssh-ports", &ssh, "-p", &list];
+    let scan = |extra: &[&str], deadline: u64| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        args.push("127.0.0.1");
+        run_lines(deadline, &args)
+    };
+
+    let (lines, code, took, _) = scan(&[], DEADLINE);
+    let (endpoints, end) = endpoints_and_end(&lines);
+    eprintln!("port list of {} hostile ports: {took:?}", fleet.len());
+    for (port, _, service) in &fleet {
+        let mine: Vec<&&Value> = endpoints
+            .iter()
+            .filter(|e| e["target"]["port"] == *port)
+            .collect();
+        assert_eq!(mine.len(), 1, "port {port}: exactly one line: {mine:?}");
+        assert_eq!(mine[0]["service"], *service, "{}", mine[0]);
+        assert!(
+            mine[0]["status"] == "ok" || mine[0]["error"]["kind"].is_string(),
+            "{}",
+            mine[0]
+        );
+    }
+    assert_eq!(
+        endpoints.len(),
+        fleet.len(),
+        "the closed port is not a line"
+    );
+    assert_end_counts_lines(&endpoints, end);
+    assert_eq!(
+        (end["closed"].as_u64(), end["filtered"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        code,
+        Some(3),
+        "open ports that could not be scanned are errors"
+    );
+
+    // --all-ports lists the closed port too, as closed.
+    let (lines, code, _, _) = scan(&["--all-ports"], DEADLINE);
+    let (endpoints, end) = endpoints_and_end(&lines);
+    assert_eq!(endpoints.len(), fleet.len() + 1);
+    let shut = endpoints.iter().find(|e| e["target"]["port"] == closed);
+    assert_eq!(shut.map(|e| &e["status"]), Some(&Value::from("closed")));
+    assert_eq!(
+        shut.map(|e| &e["error"]["kind"]),
+        Some(&Value::from("connect_refused"))
+    );
+    assert_end_counts_lines(&endpoints, end);
+    assert_eq!(end["closed"].as_u64(), Some(1));
+    assert_eq!(code, Some(3));
+
+    // Two shards together account for every open port once, each counting its own lines.
+    let mut seen: Vec<u64> = Vec::new();
+    let mut first_shard = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let (lines, _, _, _) = scan(&["--shard", shard], DEADLINE);
+        let (endpoints, end) = endpoints_and_end(&lines);
+        assert_end_counts_lines(&endpoints, end);
+        seen.extend(
+            endpoints
+                .iter()
+                .filter_map(|e| e["target"]["port"].as_u64()),
+        );
+        if first_shard.is_empty() {
+            first_shard = lines.clone();
+        }
+    }
+    seen.sort_unstable();
+    let mut want: Vec<u64> = fleet.iter().map(|(p, _, _)| u64::from(*p)).collect();
+    want.sort_unstable();
+    assert_eq!(seen, want);
+
+    // --resume after an interrupted scan (the first shard's lines) scans the rest only.
+    let saved = material()
+        .dir
+        .join(format!("resume-{}.ndjson", free_port()));
+    let partial: String = first_shard
+        .iter()
+        .filter(|l| l["type"] != "scan_end")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let _ = std::fs::write(&saved, partial);
+    let saved = saved.display().to_string();
+    let (rest, _, _, _) = scan(&["--resume", &saved], DEADLINE);
+    let (endpoints, end) = endpoints_and_end(&rest);
+    assert_end_counts_lines(&endpoints, end);
+    let (done, _) = endpoints_and_end(&first_shard);
+    assert_eq!(done.len() + endpoints.len(), fleet.len());
+
+    // An endpoint deadline that expires still leaves one line per open port.
+    let (lines, code, _, _) = scan(&[], 1);
+    let (endpoints, end) = endpoints_and_end(&lines);
+    assert_eq!(endpoints.len(), fleet.len());
+    assert_end_counts_lines(&endpoints, end);
+    assert!(endpoints.iter().any(|e| e["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("deadline"))));
+    assert_eq!(code, Some(3));
 }

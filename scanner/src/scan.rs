@@ -2,8 +2,8 @@
 //! per host) and deadlines, judge, and stream one report per endpoint in the order the targets
 //! were given.
 use crate::probe::starttls::Starttls;
-use crate::probe::{self, ErrorKind, ProbeConfig, ProbeError};
-use crate::report::{EndpointReport, Target};
+use crate::probe::{self, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
+use crate::report::{EndpointReport, Status, Target};
 use crate::target::{Endpoint, Shard, TargetList, TargetSpec};
 use fipsgate_cipher_db::policy::Policy;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -35,6 +35,9 @@ pub struct ScanConfig {
     /// Ports probed as SSH straight away (`--ssh-ports`, default 22); elsewhere an SSH server
     /// is recognised by the identification it sends in answer to a TLS hello.
     pub ssh_ports: Vec<u16>,
+    /// Report closed and filtered ports of ranges, blocks and port lists too (`--all-ports`);
+    /// otherwise they are only counted.
+    pub all_ports: bool,
 }
 
 /// How the STARTTLS protocol of a target is chosen.
@@ -93,6 +96,32 @@ async fn resolve(
     }
 }
 
+/// The report of a probe that failed. A port that never accepted a connection is `closed` or
+/// `filtered` unless the user named it (then it is an error like any other); an open port that
+/// said nothing the probe recognised is reported as service `unknown`.
+fn failure_report(
+    target: Target,
+    service: &str,
+    failure: Failure,
+    named: bool,
+    duration_ms: u64,
+) -> EndpointReport {
+    let Failure {
+        error,
+        connections,
+        heard,
+    } = failure;
+    let (service, status) = match heard {
+        Heard::Refused if !named => (service, Status::Closed),
+        Heard::NoAnswer if !named => (service, Status::Filtered),
+        Heard::Nothing => ("unknown", Status::Error),
+        _ => (service, Status::Error),
+    };
+    let mut report = EndpointReport::failed(target, service, error, connections, duration_ms);
+    report.status = status;
+    report
+}
+
 /// Probes one address with the right protocol and judges it: SSH at once when `ssh_first`,
 /// otherwise TLS first, switching to SSH when an SSH identification answers the hello.
 async fn probe_endpoint(
@@ -102,6 +131,7 @@ async fn probe_endpoint(
     cfg: ProbeConfig,
     policies: &[Policy],
     ssh_first: bool,
+    named: bool,
 ) -> EndpointReport {
     let started = Instant::now();
     let elapsed = |s: Instant| s.elapsed().as_millis() as u64;
@@ -119,10 +149,14 @@ async fn probe_endpoint(
                     elapsed(started),
                 )
             }
-            Err((e, connections)) if !e.speaks_ssh() => {
-                return EndpointReport::failed(target, service, e, connections, elapsed(started))
+            Err(Failure {
+                heard: Heard::SshIdentification(_),
+                connections,
+                ..
+            }) => before_ssh = connections,
+            Err(failure) => {
+                return failure_report(target, service, failure, named, elapsed(started))
             }
-            Err((_, connections)) => before_ssh = connections,
         }
     }
     match probe::ssh::probe(addr, &cfg).await {
@@ -133,8 +167,14 @@ async fn probe_endpoint(
             before_ssh + connections,
             elapsed(started),
         ),
-        // SSH probes fail only on their first connection; later ones become notes.
-        Err(e) => EndpointReport::failed(target, "ssh", e, before_ssh + 1, elapsed(started)),
+        Err(mut failure) => {
+            // An SSH server that answered the TLS hello is named SSH whatever happens next.
+            if before_ssh > 0 && failure.heard == Heard::Nothing {
+                failure.heard = Heard::Protocol;
+            }
+            failure.connections += before_ssh;
+            failure_report(target, "ssh", failure, named, elapsed(started))
+        }
     }
 }
 
@@ -221,6 +261,7 @@ async fn probe_named(
             probe_cfg.clone(),
             &policies,
             cfg.ssh_ports.contains(&addr.port()),
+            ep.explicit,
         );
         let report = match tokio::time::timeout(cfg.endpoint_deadline, probe).await {
             Ok(r) => r,
@@ -240,16 +281,7 @@ async fn probe_named(
         };
         drop(place);
         limits.tidy();
-        // Endpoints from blocks, ranges and port lists that do not answer are not findings.
-        let silent = report.error.as_ref().is_some_and(|e| {
-            matches!(
-                e.kind,
-                ErrorKind::ConnectRefused | ErrorKind::Timeout | ErrorKind::ConnectionReset
-            )
-        });
-        if ep.explicit || !silent {
-            reports.push(report);
-        }
+        reports.push(report);
     }
     reports
 }
@@ -258,12 +290,19 @@ async fn probe_named(
 #[derive(Debug)]
 pub enum ScanEvent {
     /// An endpoint of the list is finished (in completion order, for progress): how many
-    /// reports it gave (0 when it did not answer) and how many of them are errors.
+    /// reports it gave and how many of them are errors, and how many of its addresses were
+    /// closed or filtered ports left out of the reports (see [`ScanConfig::all_ports`]).
     Finished {
         /// Reports of the endpoint.
         reports: usize,
         /// Reports with status error.
         errors: usize,
+        /// Closed ports not reported.
+        closed: usize,
+        /// Filtered ports not reported.
+        filtered: usize,
+        /// Connections spent on the ports not reported.
+        unlisted_connections: u32,
     },
     /// A report, in the order of the target list.
     Report(Box<EndpointReport>),
@@ -284,6 +323,7 @@ pub async fn scan(
         per_host: cfg.per_host,
         hosts: Mutex::new(HashMap::new()),
     });
+    let all_ports = cfg.all_ports;
     let cfg = Arc::new(cfg.clone());
     let mut tasks = JoinSet::new();
     let mut order = InOrder::default();
@@ -305,13 +345,13 @@ pub async fn scan(
         });
         while let Some(done) = tasks.try_join_next() {
             if let Ok((index, r)) = done {
-                order.finished(index, r, on_event);
+                order.finished(index, r, all_ports, on_event);
             }
         }
     }
     while let Some(joined) = tasks.join_next().await {
         if let Ok((index, r)) = joined {
-            order.finished(index, r, on_event);
+            order.finished(index, r, all_ports, on_event);
         }
     }
 }
@@ -328,15 +368,32 @@ impl InOrder {
     fn finished(
         &mut self,
         index: usize,
-        reports: Vec<EndpointReport>,
+        mut reports: Vec<EndpointReport>,
+        all_ports: bool,
         on_event: &mut (dyn FnMut(ScanEvent) + Send),
     ) {
+        let count = |reports: &[EndpointReport], status: Status| {
+            reports.iter().filter(|r| r.status == status).count()
+        };
+        let (mut closed, mut filtered, mut unlisted_connections) = (0, 0, 0);
+        if !all_ports {
+            closed = count(&reports, Status::Closed);
+            filtered = count(&reports, Status::Filtered);
+            let unlisted =
+                |r: &EndpointReport| matches!(r.status, Status::Closed | Status::Filtered);
+            unlisted_connections = reports
+                .iter()
+                .filter(|r| unlisted(r))
+                .map(|r| r.connections)
+                .sum();
+            reports.retain(|r| !unlisted(r));
+        }
         on_event(ScanEvent::Finished {
             reports: reports.len(),
-            errors: reports
-                .iter()
-                .filter(|r| r.status == crate::report::Status::Error)
-                .count(),
+            errors: count(&reports, Status::Error),
+            closed,
+            filtered,
+            unlisted_connections,
         });
         self.waiting.insert(index, reports);
         while let Some(ready) = self.waiting.remove(&self.next) {
@@ -344,6 +401,46 @@ impl InOrder {
             for r in ready {
                 on_event(ScanEvent::Report(Box::new(r)));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(heard: Heard, named: bool) -> EndpointReport {
+        let target = Target {
+            host: "127.0.0.1".into(),
+            ip: Some("127.0.0.1".into()),
+            port: 4433,
+        };
+        let failure = Failure {
+            error: ProbeError::new(ErrorKind::Timeout, "no answer"),
+            connections: 1,
+            heard,
+        };
+        failure_report(target, "tls", failure, named, 0)
+    }
+
+    #[test]
+    fn ports_of_ranges_that_never_connected_are_closed_or_filtered_and_named_ones_errors() {
+        let r = report(Heard::Refused, false);
+        assert_eq!((r.status, r.service.as_str()), (Status::Closed, "tls"));
+        let r = report(Heard::NoAnswer, false);
+        assert_eq!(r.status, Status::Filtered);
+        for heard in [Heard::Refused, Heard::NoAnswer] {
+            assert_eq!(report(heard, true).status, Status::Error);
+        }
+    }
+
+    #[test]
+    fn open_ports_are_errors_and_unknown_until_something_names_the_service() {
+        for named in [false, true] {
+            let r = report(Heard::Nothing, named);
+            assert_eq!((r.status, r.service.as_str()), (Status::Error, "unknown"));
+            let r = report(Heard::Protocol, named);
+            assert_eq!((r.status, r.service.as_str()), (Status::Error, "tls"));
         }
     }
 }

@@ -270,9 +270,8 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
             resolve: Vec::new(),
             // The demo knows where its sshd is: probe it as SSH at once.
             ssh_ports: sshd.iter().map(|(_, port)| *port).collect(),
-
+            all_ports: false,
             shard: None,
-
             skip: Default::default(),
         };
         let judge = JudgeArgs {

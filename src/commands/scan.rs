@@ -187,6 +187,7 @@ pub fn run(args: ScanArgs) -> CommandResult {
         starttls,
         resolve,
         ssh_ports,
+        all_ports: args.all_ports,
 
         probe: ProbeConfig {
             confirm,
@@ -214,7 +215,14 @@ pub fn run(args: ScanArgs) -> CommandResult {
         out.begin(&ScanBegin::now(&policies, std::env::args().collect()));
         let (mut open, mut errors) = (0usize, 0usize);
         let mut on_event = |event: ScanEvent| match event {
-            ScanEvent::Finished { reports, errors: e } => {
+            ScanEvent::Finished {
+                reports,
+                errors: e,
+                closed,
+                filtered,
+                unlisted_connections,
+            } => {
+                out.unlisted(closed, filtered, unlisted_connections);
                 open += reports - e;
                 errors += e;
                 if let Some(bar) = &bar {

@@ -48,20 +48,7 @@ pub struct ProbeError {
     pub message: String,
 }
 
-/// How a TLS probe's error says that an SSH server answered instead.
-const SSH_SERVER: &str = "the server speaks SSH: ";
-
 impl ProbeError {
-    /// The error of a TLS probe that met an SSH server's identification.
-    pub fn ssh_server(banner: &str) -> Self {
-        Self::new(ErrorKind::NotTls, format!("{SSH_SERVER}{banner}"))
-    }
-
-    /// Whether a TLS probe met an SSH server (the scan then probes SSH instead).
-    pub fn speaks_ssh(&self) -> bool {
-        self.kind == ErrorKind::NotTls && self.message.starts_with(SSH_SERVER)
-    }
-
     /// A new error.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
@@ -90,6 +77,45 @@ impl fmt::Display for ProbeError {
 }
 
 impl std::error::Error for ProbeError {}
+
+/// What a failed probe heard from the port before it failed: whether the endpoint is there at
+/// all, and whether anything named the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// The first connection was refused: the port is closed.
+    Refused,
+    /// The first connection got no answer: the port is filtered, or the host is down.
+    NoAnswer,
+    /// The port accepted connections, but nothing it sent named a protocol.
+    Nothing,
+    /// The peer spoke the probed protocol (TLS records, an SSH identification, the STARTTLS
+    /// protocol's own replies) before the probe failed.
+    Protocol,
+    /// An SSH server answered the TLS hello with this identification line.
+    SshIdentification(String),
+}
+
+impl Heard {
+    /// What a probe that never got past its first connect heard, from that connect's error.
+    pub fn at_connect(e: &ProbeError) -> Self {
+        if e.kind == ErrorKind::ConnectRefused {
+            Self::Refused
+        } else {
+            Self::NoAnswer
+        }
+    }
+}
+
+/// A probe that failed: why, the connections it cost, and what it heard first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Why it failed.
+    pub error: ProbeError,
+    /// Connections it opened, the failed ones included.
+    pub connections: u32,
+    /// What it heard from the port before failing.
+    pub heard: Heard,
+}
 
 /// Settings shared by every connection of a probe.
 #[derive(Debug, Clone)]
@@ -193,22 +219,28 @@ impl Conn {
     /// Connects and runs the configured STARTTLS dialogue: the connection is then ready for TLS.
     pub(crate) async fn open_tls(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
         let mut conn = Self::open(addr, cfg).await?;
-
-        if let Some(proto) = cfg.starttls {
-            let host = cfg.sni.clone().unwrap_or_else(|| addr.ip().to_string());
-            let deadline = cfg.timeout * 3;
-            match tokio::time::timeout(deadline, starttls::negotiate(&mut conn, proto, &host)).await
-            {
-                Ok(r) => r?,
-                Err(_) => {
-                    return Err(ProbeError::new(
-                        ErrorKind::Timeout,
-                        format!("{proto} STARTTLS did not complete within {deadline:?}"),
-                    ))
-                }
-            }
-        }
+        conn.start_tls(addr, cfg).await?;
         Ok(conn)
+    }
+
+    /// Runs the configured STARTTLS dialogue, if any, within its deadline.
+    pub(crate) async fn start_tls(
+        &mut self,
+        addr: SocketAddr,
+        cfg: &ProbeConfig,
+    ) -> Result<(), ProbeError> {
+        let Some(proto) = cfg.starttls else {
+            return Ok(());
+        };
+        let host = cfg.sni.clone().unwrap_or_else(|| addr.ip().to_string());
+        let deadline = cfg.timeout * 3;
+        match tokio::time::timeout(deadline, starttls::negotiate(self, proto, &host)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProbeError::new(
+                ErrorKind::Timeout,
+                format!("{proto} STARTTLS did not complete within {deadline:?}"),
+            )),
+        }
     }
 
     /// The underlying stream, for a real TLS handshake.

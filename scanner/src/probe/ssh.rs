@@ -1,7 +1,7 @@
 //! SSH probe: banner and KEXINIT from one connection, then one key exchange per host key type
 //! (the exchange-hash signature is verified, so the report proves the server holds the key), and
 //! the group-exchange moduli the server hands out.
-use super::{Conn, ErrorKind, ProbeConfig, ProbeError};
+use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
 use crate::observation::{SshCertificate, SshHostKey, SshObservation};
 use crate::wire::ssh::{self, BannerLine, HostKey, KexInit, KexReply};
 use crate::wire::WireError;
@@ -31,14 +31,29 @@ struct Session {
 
 impl Session {
     async fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
-        let mut conn = Conn::open(addr, cfg).await?;
+        Self::greet(Conn::open(addr, cfg).await?, &mut false).await
+    }
+
+    /// Exchanges identifications and KEXINITs on a new connection; `identified` turns true as
+    /// soon as the server's identification line is read.
+    async fn greet(mut conn: Conn, identified: &mut bool) -> Result<Self, ProbeError> {
         conn.send(format!("{CLIENT_ID}\r\n").as_bytes()).await?;
         let mut buf = Vec::new();
         let mut pre_banner = Vec::new();
         let server_id = loop {
-            let line = read_line(&mut conn, &mut buf).await?;
+            let line = match read_line(&mut conn, &mut buf).await {
+                Ok(line) => line,
+                Err(e) => {
+                    // An identification cut short or too long still names SSH.
+                    *identified |= buf.starts_with(b"SSH-");
+                    return Err(e);
+                }
+            };
             match ssh::parse_banner_line(&line).map_err(malformed)? {
-                BannerLine::Identification(id) => break id,
+                BannerLine::Identification(id) => {
+                    *identified = true;
+                    break id;
+                }
                 BannerLine::Other(text) => {
                     if pre_banner.len() == ssh::MAX_PRE_BANNER_LINES {
                         return Err(ProbeError::new(
@@ -468,21 +483,38 @@ async fn gex_size(
 }
 
 /// Probes one SSH endpoint; returns the observation and the connections used.
-pub async fn probe(
-    addr: SocketAddr,
-    cfg: &ProbeConfig,
-) -> Result<(SshObservation, u32), ProbeError> {
+pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservation, u32), Failure> {
     let overall = cfg.timeout * 3;
-    let mut connections = 1;
-    let mut first = tokio::time::timeout(overall, Session::open(addr, cfg))
-        .await
-        .map_err(|_| {
-            ProbeError::new(
+    let failed = |error: ProbeError, heard: Heard| Failure {
+        error,
+        connections: 1,
+        heard,
+    };
+    let conn = Conn::open(addr, cfg).await.map_err(|e| {
+        let heard = Heard::at_connect(&e);
+        failed(e, heard)
+    })?;
+    let mut identified = false;
+    let greeting = tokio::time::timeout(overall, Session::greet(conn, &mut identified)).await;
+    let heard = if identified {
+        Heard::Protocol
+    } else {
+        Heard::Nothing
+    };
+    let mut first = match greeting {
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) => return Err(failed(e, heard)),
+        Err(_) => {
+            let e = ProbeError::new(
                 ErrorKind::Timeout,
                 format!("no SSH identification and KEXINIT within {overall:?}"),
-            )
-        })??;
-    let kexinit = KexInit::parse(&first.server_kexinit).map_err(malformed)?;
+            );
+            return Err(failed(e, heard));
+        }
+    };
+    let kexinit =
+        KexInit::parse(&first.server_kexinit).map_err(|e| failed(malformed(e), Heard::Protocol))?;
+    let mut connections = 1;
     let mut obs = SshObservation::new(&first.server_id, &first.pre_banner, &kexinit);
     let method = KEX_METHODS
         .iter()

@@ -3,7 +3,7 @@
 //! about (supported + 1); TLS 1.3 suites and groups come from HelloRetryRequests, so they need no
 //! key exchange at all.
 use super::certs::{self, KeyFamily};
-use super::{Conn, ErrorKind, ProbeConfig, ProbeError};
+use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
 use crate::observation::{
     CertificateChain, CodeName, DhInfo, SuiteRef, TlsObservation, VersionResult,
 };
@@ -61,6 +61,12 @@ pub struct TlsProbe {
     without_extensions: bool,
     /// The server has answered a hello at least once.
     reached: bool,
+    /// The port accepted a TCP connection at least once.
+    connected: bool,
+    /// The server sent TLS records, or went through the STARTTLS dialogue, at least once.
+    spoke: bool,
+    /// An SSH server answered a hello with this identification line.
+    ssh_identification: Option<String>,
     /// The server stopped answering properly after it had answered: later probes are skipped.
     broken: bool,
     /// The first answer that broke the protocol (a suite or version that was not offered, a
@@ -144,6 +150,9 @@ impl TlsProbe {
             max_suites: None,
             without_extensions: false,
             reached: false,
+            connected: false,
+            spoke: false,
+            ssh_identification: None,
             broken: false,
             violation: None,
             cut_short: 0,
@@ -258,12 +267,41 @@ impl TlsProbe {
         }
     }
 
+    /// Opens a connection ready for TLS, remembering that the port accepted one and that a
+    /// STARTTLS server spoke its protocol.
+    async fn connect(&mut self) -> Result<Conn, ProbeError> {
+        let mut conn = Conn::open(self.addr, &self.cfg).await?;
+        self.connected = true;
+        match conn.start_tls(self.addr, &self.cfg).await {
+            Ok(()) => self.spoke |= self.cfg.starttls.is_some(),
+            Err(e) => {
+                // A refusal in the protocol's own words still names the service.
+                self.spoke |= e.kind == ErrorKind::Starttls;
+                return Err(e);
+            }
+        }
+        Ok(conn)
+    }
+
+    /// What the probe heard from the port, for a failure that ended it.
+    fn heard(&self, error: &ProbeError) -> Heard {
+        if let Some(id) = &self.ssh_identification {
+            Heard::SshIdentification(id.clone())
+        } else if self.spoke || self.reached {
+            Heard::Protocol
+        } else if self.connected {
+            Heard::Nothing
+        } else {
+            Heard::at_connect(error)
+        }
+    }
+
     async fn exchange_inner(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
         if self.connections > 0 && !self.cfg.delay.is_zero() {
             tokio::time::sleep(self.cfg.delay).await;
         }
         self.connections += 1;
-        let mut conn = Conn::open_tls(self.addr, &self.cfg).await?;
+        let mut conn = self.connect().await?;
         if let Err(e) = conn.send(bytes).await {
             return if e.kind == ErrorKind::ConnectionReset {
                 Ok(Answer::Closed)
@@ -304,9 +342,10 @@ impl TlsProbe {
                 match classify(&buf[..n]) {
                     StreamKind::NotTls if buf[..n].starts_with(b"SSH-") => {
                         let line = buf[..n].split(|b| *b == b'\n').next().unwrap_or_default();
-                        return Err(ProbeError::ssh_server(
-                            String::from_utf8_lossy(line).trim_end(),
-                        ));
+                        let id = String::from_utf8_lossy(line).trim_end().to_owned();
+                        let error = format!("the server speaks SSH: {id}");
+                        self.ssh_identification = Some(id);
+                        return Err(ProbeError::new(ErrorKind::NotTls, error));
                     }
                     StreamKind::NotTls => {
                         let shown: String = buf[..n.min(40)]
@@ -325,8 +364,11 @@ impl TlsProbe {
                         ));
                     }
                     // An SSL 2.0-only server refuses TLS hellos this way; probe_sslv2 reads it.
-                    StreamKind::Sslv2 => return Ok(Answer::Closed),
-                    StreamKind::Tls => {}
+                    StreamKind::Sslv2 => {
+                        self.spoke = true;
+                        return Ok(Answer::Closed);
+                    }
+                    StreamKind::Tls => self.spoke = true,
                 }
             }
             records.push(&buf[..n]);
@@ -685,7 +727,7 @@ impl TlsProbe {
         }
         let specs: Vec<u32> = tls::sslv2_ciphers().iter().map(|c| c.code).collect();
         self.connections += 1;
-        let mut conn = match Conn::open_tls(self.addr, &self.cfg).await {
+        let mut conn = match self.connect().await {
             Ok(c) => c,
             Err(e) if self.reached => {
                 self.obs.notes.push(format!("SSL 2.0 not tested: {e}"));
@@ -1068,13 +1110,14 @@ impl TlsProbe {
 }
 
 /// Probes one TLS endpoint: what it saw, or why it failed, with the connections it made.
-pub async fn probe(
-    addr: SocketAddr,
-    cfg: ProbeConfig,
-) -> Result<(TlsObservation, u32), (ProbeError, u32)> {
+pub async fn probe(addr: SocketAddr, cfg: ProbeConfig) -> Result<(TlsObservation, u32), Failure> {
     let mut probe = TlsProbe::new(addr, cfg);
     match probe.run().await {
         Ok(obs) => Ok((obs, probe.connections)),
-        Err(e) => Err((e, probe.connections)),
+        Err(error) => Err(Failure {
+            heard: probe.heard(&error),
+            error,
+            connections: probe.connections,
+        }),
     }
 }

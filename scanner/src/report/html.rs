@@ -77,7 +77,7 @@ impl Render for HtmlRender {
             escape(&r.service)
         );
         let mut rows: Vec<(&str, String)> = Vec::new();
-        if let (Status::Error, Some(e)) = (r.status, &r.error) {
+        if let (Status::Error | Status::Closed | Status::Filtered, Some(e)) = (r.status, &r.error) {
             rows.push((
                 "error",
                 format!("<span class=\"error\">{}</span>", escape(&e.message)),

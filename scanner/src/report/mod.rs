@@ -39,6 +39,11 @@ pub enum Status {
     Ok,
     /// Not scanned; see `error`.
     Error,
+    /// A port of a range, block or port list that refused the connection (`--all-ports`).
+    Closed,
+    /// A port of a range, block or port list that never answered the connection
+    /// (`--all-ports`).
+    Filtered,
 }
 
 /// One policy's endpoint verdict.
@@ -278,6 +283,11 @@ pub struct ScanEnd {
     pub endpoints: usize,
     /// Endpoints that could not be scanned.
     pub errors: usize,
+    /// Ports of ranges, blocks and port lists that refused the connection, reported or not.
+    pub closed: usize,
+    /// Ports of ranges, blocks and port lists that never answered the connection, reported or
+    /// not.
+    pub filtered: usize,
     /// Endpoint verdicts per policy.
     pub verdicts: Vec<VerdictCounts>,
     /// Connections opened in all.
@@ -294,6 +304,8 @@ impl ScanEnd {
             schema_version: SCHEMA_VERSION,
             endpoints: 0,
             errors: 0,
+            closed: 0,
+            filtered: 0,
             verdicts: policies
                 .iter()
                 .map(|p| VerdictCounts {
@@ -306,11 +318,22 @@ impl ScanEnd {
         }
     }
 
+    /// Counts closed and filtered ports that were left out of the report, and the
+    /// connections they cost.
+    pub fn count_unlisted(&mut self, closed: usize, filtered: usize, connections: u32) {
+        self.closed += closed;
+        self.filtered += filtered;
+        self.connections += u64::from(connections);
+    }
+
     /// Counts one report.
     pub fn count(&mut self, report: &EndpointReport) {
         self.endpoints += 1;
-        if report.status == Status::Error {
-            self.errors += 1;
+        match report.status {
+            Status::Ok => {}
+            Status::Error => self.errors += 1,
+            Status::Closed => self.closed += 1,
+            Status::Filtered => self.filtered += 1,
         }
         self.connections += u64::from(report.connections);
         for v in &report.verdicts {

@@ -72,8 +72,13 @@ impl Render for TextRender {
                 )
             })
             .collect();
+        // Closed and filtered ports of ranges are worth a word only where there were some.
+        let ports = match (end.closed, end.filtered) {
+            (0, 0) => String::new(),
+            (c, f) => format!(", {c} ports closed, {f} filtered"),
+        };
         format!(
-            "{} endpoints, {} not scanned; {}; {} connections, {} ms\n",
+            "{} endpoints, {} not scanned{ports}; {}; {} connections, {} ms\n",
             end.endpoints,
             end.errors,
             counts.join("; "),
@@ -98,15 +103,20 @@ pub fn render(r: &EndpointReport, policies: &[Policy], color: bool) -> String {
         format!("{} ({addr})", r.target.host)
     };
     let _ = writeln!(out, "{name}  {}", r.service);
-    if r.status == Status::Error {
+    if r.status != Status::Ok {
         if let Some(e) = &r.error {
-            let kind = format!("{:?}", e.kind);
+            let word = match r.status {
+                Status::Closed => "closed",
+                Status::Filtered => "filtered",
+                _ => "error",
+            };
+            let kind = format!("{word}: {:?}", e.kind);
             let kind = if color {
                 format!("\x1b[31m{kind}\x1b[0m")
             } else {
                 kind
             };
-            let _ = writeln!(out, "  error: {kind}: {}", e.message);
+            let _ = writeln!(out, "  {kind}: {}", e.message);
         }
         return out;
     }
