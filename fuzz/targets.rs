@@ -3,78 +3,74 @@
 //! bytes; the property is that it returns (no panic, no hang, bounded allocation).
 #![allow(dead_code)]
 
-use fipsgate_scanner::wire::{alert, certificate, record, server_hello, server_key_exchange, ssh};
+use fipsgate_scanner::wire::{
+    certificate, flight, server_hello, server_key_exchange, ssh, ssh_stream,
+};
 
-/// A server's TLS flight: records framed, handshake messages reassembled (at most 64 KiB each,
-/// as the scanner is configured in the fuzzing), and every message parsed by its type.
+/// A server's TLS answer as the probe reads it: the probe's own sans-IO flight reader
+/// (records framed, handshake messages reassembled up to 64 KiB each and dispatched by type), fed
+/// in two pieces to exercise partial records, then the ServerKeyExchange it kept parsed as the
+/// probe parses it; the SSL 2.0 ServerHello and TLS 1.3 Certificate parsers on the raw bytes.
 pub fn tls_flight(data: &[u8]) {
-    let _ = record::classify(data);
     let _ = server_hello::Sslv2ServerHello::parse_record(data);
-    let mut records = record::RecordDecoder::default();
-    let mut handshakes = record::HandshakeReassembler::new(64 * 1024);
-    // Feed in two pieces to exercise partial records.
+    let _ = certificate::parse_tls13(data);
+    let mut reader = flight::FlightReader::new(64 * 1024);
     let cut = data.len() / 2;
+    let mut answer = None;
     for piece in [&data[..cut], &data[cut..]] {
-        records.push(piece);
-        while let Ok(Some(rec)) = records.next_record() {
-            match rec.content_type {
-                21 => {
-                    let _ = alert::Alert::parse(&rec.payload);
-                }
-                22 => {
-                    handshakes.push(&rec.payload);
-                    while let Ok(Some(m)) = handshakes.next_message() {
-                        handshake_message(m.typ, &m.body);
-                    }
-                }
-                _ => {}
+        match reader.push(piece) {
+            Ok(None) => {}
+            Ok(Some(a)) => {
+                answer = Some(a);
+                break;
             }
+            Err(_) => return,
         }
     }
-}
-
-fn handshake_message(typ: u8, body: &[u8]) {
-    match typ {
-        2 => {
-            let _ = server_hello::ServerHello::parse(body);
-        }
-        11 => {
-            let _ = certificate::parse_tls12(body);
-            let _ = certificate::parse_tls13(body);
-        }
-        12 => {
+    let _ = reader.buffered();
+    let answer = match answer {
+        Some(a) => a,
+        None => reader.closed(),
+    };
+    if let flight::Answer::Hello(hello, flight) = answer {
+        let _ = hello.negotiated_version();
+        if let Some(body) = flight.key_exchange {
             for kind in [
                 server_key_exchange::KeyExchangeKind::Dhe,
                 server_key_exchange::KeyExchangeKind::Ecdhe,
             ] {
                 for (tls12, signed) in [(true, true), (false, true), (true, false)] {
-                    let _ = server_key_exchange::parse(body, kind, tls12, signed);
+                    let _ = server_key_exchange::parse(&body, kind, tls12, signed);
                 }
             }
         }
-        _ => {}
     }
 }
 
-/// An SSH server's bytes: identification lines, then binary packets, each payload parsed as the
-/// message it claims to be; host keys and signatures inside kex replies too.
+/// An SSH server's bytes as the probe reads them: the probe's own sans-IO identification and
+/// packet readers (fed in two pieces), then the messages in the order the probe awaits them
+/// (KEXINIT, then the kex reply or group-exchange group and reply), each parsed as the probe
+/// parses it; the payload parsers on the raw bytes too.
 pub fn ssh_stream(data: &[u8]) {
-    let mut rest = data;
-    // Pre-banner lines and the identification line.
-    for _ in 0..16 {
-        let Some(end) = rest.iter().position(|b| *b == b'\n') else {
-            break;
-        };
-        let _ = ssh::parse_banner_line(&rest[..=end]);
-        rest = &rest[end + 1..];
-    }
-    let mut buf = rest;
-    for _ in 0..64 {
-        match ssh::split_packet(buf) {
-            Ok(Some((payload, used))) => {
-                ssh_payload(&payload);
-                buf = buf.get(used..).unwrap_or_default();
+    let mut greeting = ssh_stream::GreetingReader::default();
+    let cut = data.len() / 2;
+    let mut rest = None;
+    for piece in [&data[..cut], &data[cut..]] {
+        match greeting.push(piece) {
+            Ok(None) => {}
+            Ok(Some(g)) => {
+                rest = Some(g.rest);
+                break;
             }
+            Err(_) => break,
+        }
+    }
+    let _ = greeting.names_ssh();
+    // Without an identification, read the bytes as packets anyway: more of the reader is reached.
+    let mut packets = ssh_stream::PacketReader::new(rest.unwrap_or_else(|| data.to_vec()));
+    for want in [ssh::msg::KEXINIT, ssh::msg::KEX_ECDH_REPLY, 33] {
+        match packets.next_message(want) {
+            Ok(Some(payload)) => ssh_payload(&payload),
             _ => break,
         }
     }

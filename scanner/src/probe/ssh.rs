@@ -3,7 +3,8 @@
 //! the group-exchange moduli the server hands out.
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
 use crate::observation::{SshCertificate, SshHostKey, SshObservation};
-use crate::wire::ssh::{self, BannerLine, HostKey, KexInit, KexReply};
+use crate::wire::ssh::{self, HostKey, KexInit, KexReply};
+use crate::wire::ssh_stream::{GreetingReader, PacketReader, SshStreamError};
 use crate::wire::WireError;
 use aws_lc_rs::{agreement, digest, signature};
 use fipsgate_cipher_db::tls;
@@ -23,7 +24,7 @@ fn malformed(e: WireError) -> ProbeError {
 /// One SSH connection up to and including the server's KEXINIT.
 struct Session {
     conn: Conn,
-    buf: Vec<u8>,
+    packets: PacketReader,
     server_id: ssh::Identification,
     pre_banner: Vec<String>,
     server_kexinit: Vec<u8>,
@@ -35,50 +36,35 @@ impl Session {
     }
 
     /// Exchanges identifications and KEXINITs on a new connection; `identified` turns true as
-    /// soon as the server's identification line is read.
+    /// soon as the server's bytes name SSH.
     async fn greet(mut conn: Conn, identified: &mut bool) -> Result<Self, ProbeError> {
         conn.send(format!("{CLIENT_ID}\r\n").as_bytes()).await?;
-        let mut buf = Vec::new();
-        let mut pre_banner = Vec::new();
-        let server_id = loop {
-            let line = match read_line(&mut conn, &mut buf).await {
-                Ok(line) => line,
-                Err(e) => {
-                    // An identification cut short or too long still names SSH.
-                    *identified |= buf.starts_with(b"SSH-");
-                    return Err(e);
-                }
+        let mut reader = GreetingReader::default();
+        let mut chunk = [0u8; 4096];
+        let greeting = loop {
+            let step = match conn.recv(&mut chunk).await {
+                Ok(0) => Err(ProbeError::new(
+                    ErrorKind::ConnectionReset,
+                    "the server closed the connection before its SSH identification",
+                )),
+                Ok(n) => reader.push(&chunk[..n]).map_err(stream_error),
+                Err(e) => Err(e),
             };
-            match ssh::parse_banner_line(&line).map_err(malformed)? {
-                BannerLine::Identification(id) => {
-                    *identified = true;
-                    break id;
-                }
-                BannerLine::Other(text) => {
-                    if pre_banner.len() == ssh::MAX_PRE_BANNER_LINES {
-                        return Err(ProbeError::new(
-                            ErrorKind::NotTls,
-                            format!(
-                                "no SSH identification within {} lines",
-                                ssh::MAX_PRE_BANNER_LINES
-                            ),
-                        ));
-                    }
-                    if pre_banner.is_empty()
-                        && !text.is_empty()
-                        && text.chars().any(|c| c.is_control() && c != '\t')
-                    {
-                        return Err(ProbeError::new(ErrorKind::NotTls, "the server does not speak SSH (binary data instead of an identification)"));
-                    }
-                    pre_banner.push(text);
+            match step {
+                Ok(Some(greeting)) => break greeting,
+                Ok(None) => {}
+                Err(e) => {
+                    *identified |= reader.names_ssh();
+                    return Err(e);
                 }
             }
         };
+        *identified = true;
         let mut session = Self {
             conn,
-            buf,
-            server_id,
-            pre_banner,
+            packets: PacketReader::new(greeting.rest),
+            server_id: greeting.identification,
+            pre_banner: greeting.pre_banner,
             server_kexinit: Vec::new(),
         };
         session.server_kexinit = session.read_message(ssh::msg::KEXINIT).await?;
@@ -89,26 +75,8 @@ impl Session {
     async fn read_message(&mut self, want: u8) -> Result<Vec<u8>, ProbeError> {
         let mut chunk = vec![0u8; 16 * 1024];
         loop {
-            while let Some((payload, used)) = ssh::split_packet(&self.buf).map_err(malformed)? {
-                self.buf.drain(..used);
-                match payload.first().copied() {
-                    Some(t) if t == want => return Ok(payload),
-                    Some(ssh::msg::IGNORE | ssh::msg::DEBUG) => continue,
-                    Some(ssh::msg::DISCONNECT) => {
-                        let reason = disconnect_reason(&payload);
-                        return Err(ProbeError::new(
-                            ErrorKind::ConnectionReset,
-                            format!("the server disconnected: {reason}"),
-                        ));
-                    }
-                    Some(t) => {
-                        return Err(ProbeError::new(
-                            ErrorKind::Malformed,
-                            format!("expected SSH message {want}, got {t}"),
-                        ))
-                    }
-                    None => return Err(ProbeError::new(ErrorKind::Malformed, "empty SSH packet")),
-                }
+            if let Some(payload) = self.packets.next_message(want).map_err(stream_error)? {
+                return Ok(payload);
             }
             let n = self.conn.recv(&mut chunk).await?;
             if n == 0 {
@@ -117,7 +85,7 @@ impl Session {
                     "the server closed the connection",
                 ));
             }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.packets.push(&chunk[..n]);
         }
     }
 
@@ -126,45 +94,14 @@ impl Session {
     }
 }
 
-fn disconnect_reason(payload: &[u8]) -> String {
-    let mut r = crate::wire::Reader::new(payload);
-    let _ = r.u8("disconnect");
-    let _ = r.take(4, "reason code");
-    ssh::get_string(&mut r, "description")
-        .map(|d| String::from_utf8_lossy(d).into_owned())
-        .unwrap_or_default()
-}
-
-/// Reads one line ending in LF (CR LF or LF) from `buf`/`conn`, bounded by MAX_LINE.
-async fn read_line(conn: &mut Conn, buf: &mut Vec<u8>) -> Result<Vec<u8>, ProbeError> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-            let mut line: Vec<u8> = buf.drain(..=pos).collect();
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            return Ok(line);
-        }
-        if buf.len() > ssh::MAX_LINE {
-            return Err(ProbeError::new(
-                ErrorKind::NotTls,
-                format!(
-                    "no line end within {} bytes: not an SSH server",
-                    ssh::MAX_LINE
-                ),
-            ));
-        }
-        let n = conn.recv(&mut chunk).await?;
-        if n == 0 {
-            return Err(ProbeError::new(
-                ErrorKind::ConnectionReset,
-                "the server closed the connection before its SSH identification",
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+/// The probe's error for a stream the wire reader refused.
+fn stream_error(e: SshStreamError) -> ProbeError {
+    let kind = match e {
+        SshStreamError::NotSsh(_) => ErrorKind::NotTls,
+        SshStreamError::Disconnected(_) => ErrorKind::ConnectionReset,
+        SshStreamError::Malformed(_) | SshStreamError::Unexpected { .. } => ErrorKind::Malformed,
+    };
+    ProbeError::new(kind, e.to_string())
 }
 
 /// Key-exchange methods the scanner can complete, best first: ECDH and Curve25519 with

@@ -9,12 +9,11 @@ use crate::observation::{
 };
 use crate::wire::alert::Alert;
 use crate::wire::client_hello::{ext, sslv2_client_hello, ClientHello, Extension};
-use crate::wire::record::{
-    classify, content_type, handshake_type, HandshakeReassembler, RecordDecoder, StreamKind,
-};
+use crate::wire::flight::{Answer, Flight, FlightError, FlightReader};
+use crate::wire::record::{classify, StreamKind};
 use crate::wire::server_hello::{ServerHello, Sslv2ServerHello};
 use crate::wire::server_key_exchange::{self, KeyExchangeKind, KeyExchangeParams};
-use crate::wire::{certificate, WireError};
+use crate::wire::WireError;
 use fipsgate_cipher_db::tls::{self, TlsVersion};
 use std::net::SocketAddr;
 
@@ -23,22 +22,6 @@ const SPLIT_SUITES: usize = 64;
 /// Hellos left unanswered (silence until the timeout) before a server that never answered is
 /// given up as silent: the first, its split retry, and one more version.
 const UNANSWERED_LIMIT: u32 = 3;
-
-/// What the server sent after ServerHello in TLS 1.0-1.2.
-#[derive(Debug, Default)]
-struct Flight {
-    certificates: Option<Vec<Vec<u8>>>,
-    key_exchange: Option<Vec<u8>>,
-}
-
-/// How a server answered one hello.
-#[derive(Debug)]
-enum Answer {
-    Hello(Box<ServerHello>, Flight),
-    Alert(Alert),
-    Closed,
-    Silent,
-}
 
 /// Extras of one hello beyond version and suites.
 #[derive(Debug, Clone, Default)]
@@ -309,107 +292,55 @@ impl TlsProbe {
                 Err(e)
             };
         }
-        let mut records = RecordDecoder::default();
-        let mut handshake = HandshakeReassembler::new(self.cfg.max_handshake_message);
-        let mut hello: Option<ServerHello> = None;
-        let mut flight = Flight::default();
+        let mut reader = FlightReader::new(self.cfg.max_handshake_message);
         let mut buf = vec![0u8; 16 * 1024];
-        let mut first = true;
-        let partial = |hello: Option<ServerHello>, flight: Flight, otherwise: Answer| match hello {
-            Some(h) => Answer::Hello(Box::new(h), flight),
-            None => otherwise,
-        };
         loop {
             let received = conn.recv(&mut buf).await;
-            if matches!(received, Ok(0) | Err(_)) && records.buffered() + handshake.buffered() > 0 {
+            if matches!(received, Ok(0) | Err(_)) && reader.buffered() > 0 {
                 self.cut_short += 1;
             }
             let n = match received {
+                Ok(0) => return Ok(reader.closed()),
                 Ok(n) => n,
-                Err(e) if e.kind == ErrorKind::Timeout => {
-                    return Ok(partial(hello, flight, Answer::Silent))
-                }
-                Err(e) if e.kind == ErrorKind::ConnectionReset => {
-                    return Ok(partial(hello, flight, Answer::Closed))
-                }
+                Err(e) if e.kind == ErrorKind::Timeout => return Ok(reader.silent()),
+                Err(e) if e.kind == ErrorKind::ConnectionReset => return Ok(reader.closed()),
                 Err(e) => return Err(e),
             };
-            if n == 0 {
-                return Ok(partial(hello, flight, Answer::Closed));
-            }
-            if first {
-                first = false;
-                match classify(&buf[..n]) {
-                    StreamKind::NotTls if buf[..n].starts_with(b"SSH-") => {
-                        let line = buf[..n].split(|b| *b == b'\n').next().unwrap_or_default();
-                        let id = String::from_utf8_lossy(line).trim_end().to_owned();
-                        let error = format!("the server speaks SSH: {id}");
-                        self.ssh_identification = Some(id);
-                        return Err(ProbeError::new(ErrorKind::NotTls, error));
-                    }
-                    StreamKind::NotTls => {
-                        let shown: String = buf[..n.min(40)]
-                            .iter()
-                            .map(|b| {
-                                if b.is_ascii_graphic() || *b == b' ' {
-                                    *b as char
-                                } else {
-                                    '.'
-                                }
-                            })
-                            .collect();
-                        return Err(ProbeError::new(
-                            ErrorKind::NotTls,
-                            format!("the server answered with non-TLS bytes: {shown:?}"),
-                        ));
-                    }
-                    // An SSL 2.0-only server refuses TLS hellos this way; probe_sslv2 reads it.
-                    StreamKind::Sslv2 => {
-                        self.spoke = true;
-                        return Ok(Answer::Closed);
-                    }
-                    StreamKind::Tls => self.spoke = true,
-                }
-            }
-            records.push(&buf[..n]);
-            while let Some(record) = records.next_record().map_err(malformed)? {
-                match record.content_type {
-                    content_type::ALERT => {
-                        let alert = Alert::parse(&record.payload).map_err(malformed)?;
-                        return Ok(partial(hello, flight, Answer::Alert(alert)));
-                    }
-                    content_type::HANDSHAKE => {
-                        handshake.push(&record.payload);
-                        while let Some(msg) = handshake.next_message().map_err(malformed)? {
-                            match msg.typ {
-                                handshake_type::SERVER_HELLO => {
-                                    let h = ServerHello::parse(&msg.body).map_err(malformed)?;
-                                    let tls13 =
-                                        h.negotiated_version().map_err(malformed)? == 0x0304;
-                                    if h.is_hello_retry_request() || tls13 {
-                                        return Ok(Answer::Hello(Box::new(h), flight));
-                                    }
-                                    hello = Some(h);
-                                }
-                                handshake_type::CERTIFICATE => {
-                                    flight.certificates = Some(
-                                        certificate::parse_tls12(&msg.body).map_err(malformed)?,
-                                    )
-                                }
-                                handshake_type::SERVER_KEY_EXCHANGE => {
-                                    flight.key_exchange = Some(msg.body)
-                                }
-                                handshake_type::SERVER_HELLO_DONE => {
-                                    return Ok(partial(hello, flight, Answer::Closed))
-                                }
-                                _ => {}
-                            }
-                        }
-                    }
-                    _ => {}
-                }
+            let step = reader.push(&buf[..n]);
+            self.spoke |= reader.spoke();
+            match step {
+                Ok(Some(answer)) => return Ok(answer),
+                Ok(None) => {}
+                Err(FlightError::Malformed(e)) => return Err(malformed(e)),
+                Err(FlightError::NotTls(first)) => return Err(self.not_tls(&first)),
             }
         }
+    }
+
+    /// The error for a stream that opened with bytes that are not TLS; an SSH identification
+    /// is remembered, so the scan probes SSH instead.
+    fn not_tls(&mut self, first: &[u8]) -> ProbeError {
+        if first.starts_with(b"SSH-") {
+            let line = first.split(|b| *b == b'\n').next().unwrap_or_default();
+            let id = String::from_utf8_lossy(line).trim_end().to_owned();
+            let error = format!("the server speaks SSH: {id}");
+            self.ssh_identification = Some(id);
+            return ProbeError::new(ErrorKind::NotTls, error);
+        }
+        let shown: String = first[..first.len().min(40)]
+            .iter()
+            .map(|b| {
+                if b.is_ascii_graphic() || *b == b' ' {
+                    *b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        ProbeError::new(
+            ErrorKind::NotTls,
+            format!("the server answered with non-TLS bytes: {shown:?}"),
+        )
     }
 
     /// Offers `candidates` under `version` until the server refuses; returns the picks in order

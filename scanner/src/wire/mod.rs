@@ -3,10 +3,12 @@
 pub mod alert;
 pub mod certificate;
 pub mod client_hello;
+pub mod flight;
 pub mod record;
 pub mod server_hello;
 pub mod server_key_exchange;
 pub mod ssh;
+pub mod ssh_stream;
 
 use std::fmt;
 
