@@ -736,14 +736,27 @@ fn saved_scans_are_judged_again_offline() {
         &bad,
         "{\"type\":\"endpoint\",\"schema_version\":1}\nnot json\n",
     );
-    let out = fipsgate(&["report", &bad.display().to_string()]);
-    assert_eq!(out.status.code(), Some(2));
+    let refusal = |text: &str| {
+        let _ = std::fs::write(&bad, text);
+        let path = bad.display().to_string();
+        let out = fipsgate(&["report", &path]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let diff = fipsgate(&["diff", &path, &path]);
+        assert_eq!(diff.status.code(), Some(2), "{text}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = refusal("{\"type\":\"endpoint\",\"schema_version\":1}\nnot json\n");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("bad.ndjson:1: target"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        e.contains("bad.ndjson:1: endpoint line: missing field `target`"),
+        "{e}"
     );
-    let _ = std::fs::write(&bad, "not json\n");
-    let out = fipsgate(&["report", &bad.display().to_string()]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.ndjson:1: not JSON"));
+    let e = refusal("not json\n");
+    assert!(e.contains("bad.ndjson:1: not a JSON line"), "{e}");
+    // A line of another report format, and a renamed field, are named, not guessed at.
+    let saved = std::fs::read_to_string(&path).unwrap_or_default();
+    let endpoint = saved.lines().nth(1).unwrap_or_default();
+    let e = refusal(&endpoint.replace("\"schema_version\":1", "\"schema_version\":0"));
+    assert!(e.contains("schema_version 0: written by another fipsgate"), "{e}");
+    let e = refusal(&endpoint.replace("\"service\"", "\"protocol\""));
+    assert!(e.contains("endpoint line: unknown field `protocol`"), "{e}");
 }

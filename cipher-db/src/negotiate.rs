@@ -5,10 +5,10 @@ use crate::item::{Item, Kind};
 use crate::policy::{Policy, Profile};
 use crate::ssh::{self, SshKind};
 use crate::tls::TlsVersion;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome for one algorithm list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Choice {
     /// Both sides agree on this name.
@@ -37,7 +37,7 @@ impl Choice {
 
 /// SSH picks, for each list, the first client algorithm that the server also offers (RFC 4253
 /// 7.1). The profile plays the client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SshNegotiation {
     /// Key exchange.
     pub kex: Choice,
@@ -140,7 +140,7 @@ pub fn ssh(policy: &Policy, server: &SshOffer) -> Option<SshNegotiation> {
 }
 
 /// The outcome of a simulated TLS handshake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum TlsNegotiation {
     /// A version and suite both sides accept.

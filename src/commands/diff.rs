@@ -5,12 +5,13 @@ use super::CommandResult;
 use crate::cli::{DiffArgs, Format};
 use crate::exit;
 use crate::output::{print_text, Table};
+use fipsgate_scanner::report::line::Line;
+use fipsgate_scanner::report::{EndpointReport, Target};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// host, address, port.
-type Key = (String, String, u64);
+type Key = (String, String, u16);
 
 /// What one facet of an endpoint was and is.
 #[derive(Debug, Serialize)]
@@ -22,18 +23,18 @@ struct Change {
 
 /// One line of drift.
 #[derive(Debug, Serialize)]
-struct Drift {
+struct Drift<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     change: &'static str,
-    target: Value,
-    service: Value,
+    target: &'a Target,
+    service: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     changes: Vec<Change>,
 }
 
 /// The endpoint lines of a saved scan, by key.
-fn endpoints(path: &str) -> Result<BTreeMap<Key, Value>, String> {
+fn endpoints(path: &str) -> Result<BTreeMap<Key, EndpointReport>, String> {
     let text = if path == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {
@@ -45,107 +46,95 @@ fn endpoints(path: &str) -> Result<BTreeMap<Key, Value>, String> {
         if raw.trim().is_empty() {
             continue;
         }
-        let line: Value =
-            serde_json::from_str(raw).map_err(|e| format!("{path}:{}: not JSON: {e}", n + 1))?;
-        if line["type"] != "endpoint" {
-            continue;
+        if let Line::Endpoint(e) = Line::parse(raw).map_err(|e| format!("{path}:{}: {e}", n + 1))? {
+            let t = &e.target;
+            let key = (t.host.clone(), t.ip.clone().unwrap_or_default(), t.port);
+            out.insert(key, *e);
         }
-        let t = &line["target"];
-        let key = (
-            t["host"].as_str().unwrap_or_default().to_owned(),
-            t["ip"].as_str().unwrap_or_default().to_owned(),
-            t["port"]
-                .as_u64()
-                .ok_or_else(|| format!("{path}:{}: endpoint without target.port", n + 1))?,
-        );
-        out.insert(key, line);
     }
     Ok(out)
 }
 
-fn strings<'a>(values: impl IntoIterator<Item = &'a Value>, field: &str) -> BTreeSet<String> {
-    values
-        .into_iter()
-        .filter_map(|v| {
-            if field.is_empty() {
-                v.as_str()
-            } else {
-                v[field].as_str()
-            }
-        })
-        .map(str::to_owned)
-        .collect()
+/// A set of strings.
+fn set<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> BTreeSet<String> {
+    items.into_iter().map(Into::into).collect()
 }
 
-fn array(v: &Value) -> &[Value] {
-    v.as_array().map_or(&[], Vec::as_slice)
+/// A lower-case word as serde writes it (verdicts, statuses, versions).
+fn word<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
-/// Every comparable facet of an endpoint line, as a set of strings.
-fn facets(e: &Value) -> BTreeMap<String, BTreeSet<String>> {
+/// Every comparable facet of an endpoint, as a set of strings.
+fn facets(e: &EndpointReport) -> BTreeMap<String, BTreeSet<String>> {
     let mut f = BTreeMap::new();
-    f.insert("status".to_owned(), strings([&e["status"]], ""));
-    for v in array(&e["verdicts"]) {
-        let policy = v["policy"].as_str().unwrap_or_default();
-        f.insert(format!("verdict {policy}"), strings([&v["verdict"]], ""));
+    f.insert("status".to_owned(), set([word(&e.status)]));
+    for v in &e.verdicts {
+        f.insert(format!("verdict {}", v.policy), set([word(&v.verdict)]));
     }
-    let tls = &e["tls"];
-    if !tls.is_null() {
+    if let Some(tls) = &e.tls {
         f.insert(
             "versions".into(),
-            strings(array(&tls["versions"]), "version"),
+            set(tls.versions.iter().map(|v| word(&v.version))),
         );
-        for v in array(&tls["versions"]) {
-            let name = v["version"].as_str().unwrap_or_default();
+        for v in &tls.versions {
             f.insert(
-                format!("{name} cipher_suites"),
-                strings(array(&v["cipher_suites"]), "iana"),
+                format!("{} cipher_suites", word(&v.version)),
+                set(v.cipher_suites.iter().map(|s| s.iana.as_str())),
             );
         }
-        f.insert("groups".into(), strings(array(&tls["groups"]), "name"));
+        f.insert(
+            "groups".into(),
+            set(tls.groups.iter().map(|g| g.name.as_str())),
+        );
         f.insert(
             "signature_schemes".into(),
-            strings(array(&tls["signature_schemes"]), "name"),
+            set(tls.signature_schemes.iter().map(|s| s.name.as_str())),
         );
-        let leaves = array(&tls["certificates"])
-            .iter()
-            .filter_map(|c| array(&c["chain"]).first());
-        f.insert("certificates".into(), strings(leaves, "sha256"));
+        let leaves = tls.certificates.iter().filter_map(|c| c.chain.first());
+        f.insert(
+            "certificates".into(),
+            set(leaves.map(|c| c.sha256.as_str())),
+        );
     }
-    let ssh = &e["ssh"];
-    if !ssh.is_null() {
-        for (facet, fields) in [
-            ("kex", &["kex"][..]),
-            ("host_key_algorithms", &["host_key_algorithms"]),
+    if let Some(ssh) = &e.ssh {
+        for (facet, lists) in [
+            ("kex", vec![&ssh.kex]),
+            ("host_key_algorithms", vec![&ssh.host_key_algorithms]),
             (
                 "ciphers",
-                &["ciphers_client_to_server", "ciphers_server_to_client"],
+                vec![&ssh.ciphers_client_to_server, &ssh.ciphers_server_to_client],
             ),
-            ("macs", &["macs_client_to_server", "macs_server_to_client"]),
+            (
+                "macs",
+                vec![&ssh.macs_client_to_server, &ssh.macs_server_to_client],
+            ),
             (
                 "compression",
-                &[
-                    "compression_client_to_server",
-                    "compression_server_to_client",
+                vec![
+                    &ssh.compression_client_to_server,
+                    &ssh.compression_server_to_client,
                 ],
             ),
         ] {
-            let set = fields
-                .iter()
-                .flat_map(|k| strings(array(&ssh[*k]), ""))
-                .collect();
-            f.insert(facet.to_owned(), set);
+            f.insert(
+                facet.to_owned(),
+                set(lists.into_iter().flatten().map(String::as_str)),
+            );
         }
         f.insert(
             "host_keys".into(),
-            strings(array(&ssh["host_keys"]), "fingerprint_sha256"),
+            set(ssh.host_keys.iter().map(|k| k.fingerprint_sha256.as_str())),
         );
     }
     f
 }
 
 /// The facets that differ.
-fn compare(old: &Value, new: &Value) -> Vec<Change> {
+fn compare(old: &EndpointReport, new: &EndpointReport) -> Vec<Change> {
     let (a, b) = (facets(old), facets(new));
     let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     let empty = BTreeSet::new();
@@ -164,19 +153,17 @@ fn compare(old: &Value, new: &Value) -> Vec<Change> {
         .collect()
 }
 
-fn target_text(t: &Value) -> String {
-    let host = t["host"].as_str().unwrap_or_default();
-    let ip = t["ip"].as_str().unwrap_or(host);
-    let port = t["port"].as_u64().unwrap_or_default();
+fn target_text(t: &Target) -> String {
+    let ip = t.ip.as_deref().unwrap_or(&t.host);
     let addr = if ip.contains(':') {
-        format!("[{ip}]:{port}")
+        format!("[{ip}]:{}", t.port)
     } else {
-        format!("{ip}:{port}")
+        format!("{ip}:{}", t.port)
     };
-    if host == ip {
+    if t.host == ip {
         addr
     } else {
-        format!("{host} ({addr})")
+        format!("{} ({addr})", t.host)
     }
 }
 
@@ -190,8 +177,8 @@ pub fn run(args: &DiffArgs) -> CommandResult {
             drift.push(Drift {
                 kind: "drift",
                 change: "vanished",
-                target: line["target"].clone(),
-                service: line["service"].clone(),
+                target: &line.target,
+                service: &line.service,
                 changes: Vec::new(),
             });
         }
@@ -201,8 +188,8 @@ pub fn run(args: &DiffArgs) -> CommandResult {
             None => drift.push(Drift {
                 kind: "drift",
                 change: "appeared",
-                target: line["target"].clone(),
-                service: line["service"].clone(),
+                target: &line.target,
+                service: &line.service,
                 changes: Vec::new(),
             }),
             Some(before) => {
@@ -211,8 +198,8 @@ pub fn run(args: &DiffArgs) -> CommandResult {
                     drift.push(Drift {
                         kind: "drift",
                         change: "changed",
-                        target: line["target"].clone(),
-                        service: line["service"].clone(),
+                        target: &line.target,
+                        service: &line.service,
                         changes,
                     });
                 }
@@ -231,8 +218,8 @@ pub fn run(args: &DiffArgs) -> CommandResult {
             let mut table =
                 Table::new(&["endpoint", "service", "change", "facet", "added", "removed"]);
             for d in &drift {
-                let endpoint = target_text(&d.target);
-                let service = d.service.as_str().unwrap_or_default().to_owned();
+                let endpoint = target_text(d.target);
+                let service = d.service.to_owned();
                 if d.changes.is_empty() {
                     table.row(vec![endpoint.clone(), service.clone(), d.change.into()]);
                 }

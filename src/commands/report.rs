@@ -3,86 +3,44 @@ use super::{load_judging, CommandResult};
 use crate::cli::ReportArgs;
 use crate::emit::{destinations, Emitter};
 use crate::exit;
-use fipsgate_scanner::observation::{SshObservation, TlsObservation};
-use fipsgate_scanner::probe::ProbeError;
-use fipsgate_scanner::report::{EndpointReport, ScanBegin, Target, SCHEMA_VERSION};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use fipsgate_cipher_db::policy::Policy;
+use fipsgate_scanner::report::line::Line;
+use fipsgate_scanner::report::{EndpointReport, ScanBegin, Status};
 
-fn field<T: DeserializeOwned>(line: &Value, key: &str, at: &str) -> Result<T, String> {
-    serde_json::from_value(line[key].clone()).map_err(|e| format!("{at}: {key}: {e}"))
-}
-
-/// Rebuilds one endpoint from its saved observations, judged by `policies`.
-fn rejudge(
-    line: &Value,
-    policies: &[fipsgate_cipher_db::policy::Policy],
-    at: &str,
-) -> Result<EndpointReport, String> {
-    let target: Target = field(line, "target", at)?;
-    let service = line["service"]
-        .as_str()
-        .ok_or_else(|| format!("{at}: endpoint without service"))?
-        .to_owned();
-    let connections = u32::try_from(line["connections"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX);
-    let duration_ms = line["duration_ms"].as_u64().unwrap_or(0);
-    let mut report = rebuild(
-        line,
-        policies,
-        at,
+/// The saved endpoint judged again by `policies`: its observations, target, cost and time are
+/// kept; verdicts, findings and negotiations are made anew.
+fn rejudge(saved: EndpointReport, policies: &[Policy]) -> Result<EndpointReport, String> {
+    let EndpointReport {
         target,
-        &service,
+        service,
+        status,
+        error,
+        tls,
+        ssh,
         connections,
         duration_ms,
-    )?;
-    if let Some(t) = line["scanned_at"].as_str() {
-        t.clone_into(&mut report.scanned_at);
-    }
+        scanned_at,
+        ..
+    } = saved;
+    let mut report = match (status, error, tls, ssh) {
+        (Status::Ok, _, Some(obs), _) => {
+            EndpointReport::tls(target, &service, obs, policies, connections, duration_ms)
+        }
+        (Status::Ok, _, None, Some(obs)) => {
+            EndpointReport::ssh(target, obs, policies, connections, duration_ms)
+        }
+        (Status::Ok, _, None, None) => {
+            return Err("an ok endpoint without tls or ssh observations".to_owned())
+        }
+        (_, Some(error), _, _) => {
+            let mut r = EndpointReport::failed(target, &service, error, connections, duration_ms);
+            r.status = status;
+            r
+        }
+        (_, None, _, _) => return Err(format!("a {status:?} endpoint without its error")),
+    };
+    report.scanned_at = scanned_at;
     Ok(report)
-}
-
-/// The report of a saved endpoint's observations under `policies`.
-fn rebuild(
-    line: &Value,
-    policies: &[fipsgate_cipher_db::policy::Policy],
-    at: &str,
-    target: Target,
-    service: &str,
-    connections: u32,
-    duration_ms: u64,
-) -> Result<EndpointReport, String> {
-    if line["status"] == "error" {
-        let error: ProbeError = field(line, "error", at)?;
-        return Ok(EndpointReport::failed(
-            target,
-            service,
-            error,
-            connections,
-            duration_ms,
-        ));
-    }
-    if !line["tls"].is_null() {
-        let obs: TlsObservation = field(line, "tls", at)?;
-        return Ok(EndpointReport::tls(
-            target,
-            service,
-            obs,
-            policies,
-            connections,
-            duration_ms,
-        ));
-    }
-    if !line["ssh"].is_null() {
-        let obs: SshObservation = field(line, "ssh", at)?;
-        return Ok(EndpointReport::ssh(
-            target,
-            obs,
-            policies,
-            connections,
-            duration_ms,
-        ));
-    }
-    Err(format!("{at}: endpoint without tls or ssh observations"))
 }
 
 /// Reads FILE (or `-` for stdin), judges every endpoint again and prints it like `scan` does.
@@ -101,19 +59,12 @@ pub fn run(args: ReportArgs) -> CommandResult {
             continue;
         }
         let at = format!("{}:{}", args.file, n + 1);
-        let line: Value = serde_json::from_str(raw).map_err(|e| format!("{at}: not JSON: {e}"))?;
-        if line["schema_version"].as_u64() != Some(u64::from(SCHEMA_VERSION)) {
-            return Err(format!(
-                "{at}: schema_version {} is not {SCHEMA_VERSION}",
-                line["schema_version"]
-            )
-            .into());
-        }
-        match line["type"].as_str() {
-            Some("endpoint") => reports.push(rejudge(&line, &policies, &at)?),
-            Some("scan_end") => duration_ms = line["duration_ms"].as_u64().unwrap_or(0),
-            Some("scan_begin") => {}
-            other => return Err(format!("{at}: unknown line type {other:?}").into()),
+        match Line::parse(raw).map_err(|e| format!("{at}: {e}"))? {
+            Line::Endpoint(saved) => {
+                reports.push(rejudge(*saved, &policies).map_err(|e| format!("{at}: {e}"))?)
+            }
+            Line::ScanEnd(end) => duration_ms = end.duration_ms,
+            Line::ScanBegin(_) => {}
         }
     }
     if reports.is_empty() {

@@ -5,6 +5,7 @@ use crate::emit::{destinations, Emitter};
 use fipsgate_scanner::probe::pace::Pacer;
 use fipsgate_scanner::probe::starttls::Starttls;
 use fipsgate_scanner::probe::ProbeConfig;
+use fipsgate_scanner::report::line::{Line, LineError};
 use fipsgate_scanner::report::ScanBegin;
 use fipsgate_scanner::scan::{scan, ScanConfig, ScanEvent, StarttlsChoice};
 use fipsgate_scanner::target::{
@@ -69,21 +70,15 @@ fn already_scanned(path: &str) -> Result<HashSet<(String, u16)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("--resume {path}: {e}"))?;
     let mut done = HashSet::new();
     let lines: Vec<&str> = text.lines().collect();
-    for (n, line) in lines.iter().enumerate() {
-        let value: serde_json::Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(_) if n + 1 == lines.len() => break,
-            Err(e) => return Err(format!("--resume {path}:{}: not JSON: {e}", n + 1)),
-        };
-        if value["type"] != "endpoint" {
-            continue;
-        }
-        let host = value["target"]["host"].as_str();
-        let port = value["target"]["port"]
-            .as_u64()
-            .and_then(|p| u16::try_from(p).ok());
-        if let (Some(host), Some(port)) = (host, port) {
-            done.insert((host.to_owned(), port));
+    for (n, raw) in lines.iter().enumerate() {
+        match Line::parse(raw) {
+            Ok(Line::Endpoint(e)) => {
+                done.insert((e.target.host, e.target.port));
+            }
+            Ok(_) => {}
+            // An interrupted scan may end in half a line.
+            Err(LineError::NotJson(_)) if n + 1 == lines.len() => break,
+            Err(e) => return Err(format!("--resume {path}:{}: {e}", n + 1)),
         }
     }
     Ok(done)

@@ -6,6 +6,7 @@ use fipsgate_cipher_db::assess::Finding;
 use fipsgate_cipher_db::negotiate::{self, SshNegotiation, TlsNegotiation};
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::{EndpointVerdict, Kind};
+use line::{EndpointTag, ScanBeginTag, ScanEndTag};
 use serde::{Deserialize, Serialize};
 
 pub mod cef;
@@ -14,6 +15,7 @@ pub mod format;
 pub mod hec;
 pub mod html;
 pub mod leef;
+pub mod line;
 pub mod ocsf;
 pub mod text;
 
@@ -56,7 +58,7 @@ pub struct PolicyVerdict {
 }
 
 /// What a vendor profile would negotiate with this endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Negotiation {
     /// Policy whose profile was played.
     pub policy: String,
@@ -69,11 +71,12 @@ pub struct Negotiation {
 }
 
 /// One scanned endpoint.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointReport {
     /// Always `endpoint`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: EndpointTag,
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// Host, address, port.
@@ -96,7 +99,7 @@ pub struct EndpointReport {
     /// Findings of every policy.
     pub findings: Vec<Finding>,
     /// Simulated negotiations of vendor profiles.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub negotiations: Vec<Negotiation>,
     /// Connections opened.
     pub connections: u32,
@@ -116,7 +119,7 @@ impl EndpointReport {
         duration_ms: u64,
     ) -> Self {
         Self {
-            kind: "endpoint",
+            kind: EndpointTag,
             schema_version: SCHEMA_VERSION,
             target,
             service: service.to_owned(),
@@ -223,19 +226,21 @@ impl EndpointReport {
 }
 
 /// The first NDJSON line of a scan.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScanBegin {
     /// Always `scan_begin`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: ScanBeginTag,
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// fipsgate's version.
-    pub tool_version: &'static str,
+    pub tool_version: String,
     /// Policies judging the scan.
     pub policies: Vec<String>,
     /// Whether TLS servers were judged as citizen-facing (SP 800-52r2 3.1: TLS 1.0 and 1.1
     /// deprecated).
+    #[serde(default)]
     pub citizen_facing: bool,
     /// The command line.
     pub arguments: Vec<String>,
@@ -247,9 +252,9 @@ impl ScanBegin {
     /// A begin line for a scan starting now.
     pub fn now(policies: &[Policy], arguments: Vec<String>) -> Self {
         Self {
-            kind: "scan_begin",
+            kind: ScanBeginTag,
             schema_version: SCHEMA_VERSION,
-            tool_version: env!("CARGO_PKG_VERSION"),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             policies: policies.iter().map(|p| p.name.clone()).collect(),
             citizen_facing: policies.iter().any(|p| p.citizen_facing),
             arguments,
@@ -259,7 +264,7 @@ impl ScanBegin {
 }
 
 /// Endpoint counts of one policy in [`ScanEnd`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VerdictCounts {
     /// Policy name.
     pub policy: String,
@@ -272,11 +277,12 @@ pub struct VerdictCounts {
 }
 
 /// The last NDJSON line of a scan.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScanEnd {
     /// Always `scan_end`.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: ScanEndTag,
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// Endpoints reported.
@@ -284,9 +290,11 @@ pub struct ScanEnd {
     /// Endpoints that could not be scanned.
     pub errors: usize,
     /// Ports of ranges, blocks and port lists that refused the connection, reported or not.
+    #[serde(default)]
     pub closed: usize,
     /// Ports of ranges, blocks and port lists that never answered the connection, reported or
     /// not.
+    #[serde(default)]
     pub filtered: usize,
     /// Endpoint verdicts per policy.
     pub verdicts: Vec<VerdictCounts>,
@@ -300,7 +308,7 @@ impl ScanEnd {
     /// An end line with nothing counted yet, for these policies.
     pub fn new(policies: &[Policy]) -> Self {
         Self {
-            kind: "scan_end",
+            kind: ScanEndTag,
             schema_version: SCHEMA_VERSION,
             endpoints: 0,
             errors: 0,
