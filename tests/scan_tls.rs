@@ -756,7 +756,10 @@ fn saved_scans_are_judged_again_offline() {
     let saved = std::fs::read_to_string(&path).unwrap_or_default();
     let endpoint = saved.lines().nth(1).unwrap_or_default();
     let e = refusal(&endpoint.replace("\"schema_version\":1", "\"schema_version\":0"));
-    assert!(e.contains("schema_version 0: written by another fipsgate"), "{e}");
+    assert!(
+        e.contains("schema_version 0: written by another fipsgate"),
+        "{e}"
+    );
     let e = refusal(&endpoint.replace("\"service\"", "\"protocol\""));
     assert!(e.contains("endpoint line: unknown field `protocol`"), "{e}");
 }

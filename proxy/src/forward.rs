@@ -2,6 +2,7 @@
 //! backend connection (TCP or Unix, with an optional PROXY header), then bytes both ways with
 //! 64 KiB buffers, half-close passed on, an idle deadline, and one JSON log line at the end.
 use crate::balance::Pool;
+use crate::close::CloseReason;
 use crate::config::{Backend, ClientAuth, Global, ProxyProtocol};
 use crate::metrics::Metrics;
 use crate::proxy_protocol;
@@ -85,7 +86,7 @@ pub struct ConnectionLog {
     #[serde(skip_serializing_if = "Option::is_none")]
     handshake_ms: Option<u64>,
     duration_ms: u64,
-    close_reason: String,
+    close_reason: CloseReason,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -171,26 +172,30 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     }
 }
 
-/// A short reason for a failed handshake, for logs and metrics.
-fn handshake_reason(e: &io::Error) -> &'static str {
+/// Why a handshake failed, for logs and metrics.
+fn handshake_reason(e: &io::Error) -> CloseReason {
     use rustls::{CertificateError, Error as E};
     match e.get_ref().and_then(|inner| inner.downcast_ref::<E>()) {
-        Some(E::PeerIncompatible(_)) => "peer_incompatible",
-        Some(E::InvalidMessage(_)) | Some(E::InappropriateMessage { .. }) => "bad_client_hello",
-        Some(E::NoCertificatesPresented) => "client_certificate_missing",
-        Some(E::InvalidCertificate(CertificateError::Revoked)) => "client_certificate_revoked",
+        Some(E::PeerIncompatible(_)) => CloseReason::PeerIncompatible,
+        Some(E::InvalidMessage(_)) | Some(E::InappropriateMessage { .. }) => {
+            CloseReason::BadClientHello
+        }
+        Some(E::NoCertificatesPresented) => CloseReason::ClientCertificateMissing,
+        Some(E::InvalidCertificate(CertificateError::Revoked)) => {
+            CloseReason::ClientCertificateRevoked
+        }
         Some(E::InvalidCertificate(
             CertificateError::UnknownRevocationStatus
             | CertificateError::ExpiredRevocationList
             | CertificateError::ExpiredRevocationListContext { .. },
-        )) => "client_certificate_revocation_unknown",
-        Some(E::InvalidCertificate(_)) => "client_certificate_invalid",
-        Some(E::AlertReceived(_)) => "client_alert",
-        Some(_) => "tls_error",
+        )) => CloseReason::ClientCertificateRevocationUnknown,
+        Some(E::InvalidCertificate(_)) => CloseReason::ClientCertificateInvalid,
+        Some(E::AlertReceived(_)) => CloseReason::ClientAlert,
+        Some(_) => CloseReason::TlsError,
         None => match e.kind() {
-            io::ErrorKind::UnexpectedEof => "client_closed",
-            io::ErrorKind::ConnectionReset => "client_reset",
-            _ => "io_error",
+            io::ErrorKind::UnexpectedEof => CloseReason::ClientClosed,
+            io::ErrorKind::ConnectionReset => CloseReason::ClientReset,
+            _ => CloseReason::IoError,
         },
     }
 }
@@ -310,7 +315,7 @@ pub async fn serve(
     metrics.closed(log.bytes_from_client, log.bytes_to_client);
     if let Err((reason, detail)) = outcome {
         metrics.failure(&rt.name, reason);
-        log.close_reason = reason.to_owned();
+        log.close_reason = reason;
         log.error = Some(detail);
     }
     log.time = crate::time_now();
@@ -318,7 +323,8 @@ pub async fn serve(
     log
 }
 
-type Failure = (&'static str, String);
+/// Why a connection failed, and the details for its log line.
+type Failure = (CloseReason, String);
 
 async fn relay(
     tcp: TcpStream,
@@ -334,7 +340,7 @@ async fn relay(
     let mut tls = match tokio::time::timeout(deadline, acceptor.accept(tcp)).await {
         Err(_) => {
             return Err((
-                "handshake_timeout",
+                CloseReason::HandshakeTimeout,
                 format!("no complete handshake within {deadline:?}"),
             ))
         }
@@ -366,7 +372,7 @@ async fn relay(
                 if !allowed(auth, subject, sans) {
                     let _ = tls.shutdown().await;
                     return Err((
-                        "client_not_allowed",
+                        CloseReason::ClientNotAllowed,
                         format!("client certificate {subject:?} is not in allowed_subjects/allowed_sans"),
                     ));
                 }
@@ -403,9 +409,9 @@ async fn relay(
     let Some((mut upstream, lease)) = reached else {
         let _ = tls.shutdown().await;
         let reason = if refused {
-            "backend_unreachable"
+            CloseReason::BackendUnreachable
         } else {
-            "backend_timeout"
+            CloseReason::BackendTimeout
         };
         return Err((reason, tried.join("; ")));
     };
@@ -417,7 +423,10 @@ async fn relay(
             ProxyProtocol::V2 => proxy_protocol::v2(client, local),
         };
         if let Err(e) = upstream.write_all(&header).await {
-            return Err(("backend_closed", format!("{backend}: PROXY header: {e}")));
+            return Err((
+                CloseReason::BackendClosed,
+                format!("{backend}: PROXY header: {e}"),
+            ));
         }
     }
     if let Some(bt) = &rt.backend_tls {
@@ -425,7 +434,7 @@ async fn relay(
             Ok(s) => s,
             Err(why) => {
                 let _ = tls.shutdown().await;
-                return Err(("backend_tls_failed", format!("{backend}: {why}")));
+                return Err((CloseReason::BackendTlsFailed, format!("{backend}: {why}")));
             }
         };
         let (_, conn) = secured.get_ref();
@@ -462,29 +471,32 @@ async fn relay(
             log.close_reason = if client_eof.load(Ordering::Relaxed)
                 && !backend_eof.load(Ordering::Relaxed)
             {
-                "client_closed".into()
+                CloseReason::ClientClosed
             } else if backend_eof.load(Ordering::Relaxed) && !client_eof.load(Ordering::Relaxed) {
-                "backend_closed".into()
+                CloseReason::BackendClosed
             } else {
-                "closed".into()
+                CloseReason::Closed
             };
             Ok(())
         }
         // Clients that close TCP without close_notify after their answer (common with
         // `Connection: close`) have ended normally.
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            log.close_reason = "client_closed".into();
+            log.close_reason = CloseReason::ClientClosed;
             Ok(())
         }
-        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-            Err(("idle_timeout", format!("no data either way for {idle:?}")))
-        }
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => Err((
+            CloseReason::IdleTimeout,
+            format!("no data either way for {idle:?}"),
+        )),
         Err(e) if backend_failed.load(Ordering::Relaxed) => {
             // The client gets no close_notify: its TLS stack sees the answer was cut short.
-            Err(("backend_reset", e.to_string()))
+            Err((CloseReason::BackendReset, e.to_string()))
         }
-        Err(e) if client_failed.load(Ordering::Relaxed) => Err(("client_reset", e.to_string())),
-        Err(e) => Err(("reset", e.to_string())),
+        Err(e) if client_failed.load(Ordering::Relaxed) => {
+            Err((CloseReason::ClientReset, e.to_string()))
+        }
+        Err(e) => Err((CloseReason::Reset, e.to_string())),
     }
 }
 

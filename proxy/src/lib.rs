@@ -5,6 +5,7 @@
 //! reports `fips()`.
 pub mod activation;
 pub mod balance;
+pub mod close;
 pub mod config;
 pub mod fips;
 pub mod forward;

@@ -1,5 +1,6 @@
 //! Counters for the admin listener's Prometheus `/metrics`: connections, handshakes by version,
 //! suite and group, failures by reason, bytes each way, and a handshake latency histogram.
+use crate::close::CloseReason;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -91,8 +92,8 @@ impl Metrics {
     }
 
     /// A connection failed.
-    pub fn failure(&self, listener: &str, reason: &str) {
-        bump(&self.failures, (listener.into(), reason.into()));
+    pub fn failure(&self, listener: &str, reason: CloseReason) {
+        bump(&self.failures, (listener.into(), reason.as_str().into()));
     }
 
     /// A connection log line could not be written (disk full, closed pipe).
@@ -217,13 +218,13 @@ mod tests {
             "secp256r1",
             Duration::from_millis(3),
         );
-        m.failure("we\"b", "no_common_suite");
+        m.failure("we\"b", CloseReason::PeerIncompatible);
         m.closed(10, 20);
         let text = m.render();
         assert!(text.contains("fipsgate_proxy_connections_total 1\n"));
         assert!(text.contains("fipsgate_proxy_connections_active 0\n"));
         assert!(text.contains("suite=\"TLS_AES_128_GCM_SHA256\",group=\"secp256r1\"} 1"));
-        assert!(text.contains("listener=\"we\\\"b\",reason=\"no_common_suite\"} 1"));
+        assert!(text.contains("listener=\"we\\\"b\",reason=\"peer_incompatible\"} 1"));
         assert!(text.contains("fipsgate_proxy_handshake_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("fipsgate_proxy_handshake_seconds_bucket{le=\"0.0025\"} 0"));
     }
