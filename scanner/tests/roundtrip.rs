@@ -7,6 +7,7 @@ use fipsgate_cipher_db::tls::TlsVersion;
 use fipsgate_scanner::observation::{
     CodeName, DhInfo, Features, SuiteRef, TlsObservation, VersionResult,
 };
+use fipsgate_scanner::report::line::Line;
 use fipsgate_scanner::report::{EndpointReport, Target};
 use fipsgate_scanner::wire::{record, ssh, Reader};
 use proptest::prelude::*;
@@ -95,8 +96,9 @@ fn tls_observation() -> impl Strategy<Value = TlsObservation> {
 }
 
 proptest! {
-    /// A report's `tls` object reads back as the same observation, and judging it again under
-    /// every built-in policy gives the same line (what `fipsgate report` does offline).
+    /// A report line reads back as the same line, its observation unchanged, and judging it
+    /// again under every built-in policy gives the same line (what `fipsgate report` does
+    /// offline).
     #[test]
     fn endpoint_reports_read_back_and_rejudge_the_same(obs in tls_observation(), n in any::<u32>()) {
         static POLICIES: std::sync::OnceLock<Vec<Policy>> = std::sync::OnceLock::new();
@@ -104,9 +106,15 @@ proptest! {
         prop_assert_eq!(policies.len(), fipsgate_cipher_db::policy::builtin_names().count());
         let target = Target { host: "h".into(), ip: Some("127.0.0.1".into()), port: 443 };
         let report = EndpointReport::tls(target.clone(), "tls", obs.clone(), policies, n, 7);
+        let text = serde_json::to_string(&report).map_err(fail)?;
         let mut line = serde_json::to_value(&report).map_err(fail)?;
-        let back: TlsObservation = serde_json::from_value(line["tls"].clone()).map_err(fail)?;
-        prop_assert_eq!(&back, &obs);
+        // The whole line reads back through the type `report`, `diff` and `--resume` use.
+        let Line::Endpoint(saved) = Line::parse(&text).map_err(fail)? else {
+            return Err(TestCaseError::fail("an endpoint line read back as another line"));
+        };
+        prop_assert_eq!(saved.tls.as_ref(), Some(&obs));
+        prop_assert_eq!(saved.findings.len(), report.findings.len());
+        let back = saved.tls.unwrap_or_default();
         let again = EndpointReport::tls(target, "tls", back, policies, n, 7);
         let mut line_again = serde_json::to_value(&again).map_err(fail)?;
         for l in [&mut line, &mut line_again] {
