@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod peers;
 pub mod proxy;
 
 use serde_json::Value;

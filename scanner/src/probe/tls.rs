@@ -10,6 +10,7 @@ use crate::observation::{
 use crate::wire::alert::Alert;
 use crate::wire::client_hello::{ext, sslv2_client_hello, ClientHello, Extension};
 use crate::wire::flight::{Answer, Flight, FlightError, FlightReader};
+use crate::wire::hello_rules;
 use crate::wire::record::{classify, StreamKind};
 use crate::wire::server_hello::{ServerHello, Sslv2ServerHello};
 use crate::wire::server_key_exchange::{self, KeyExchangeKind, KeyExchangeParams};
@@ -66,13 +67,14 @@ pub struct TlsProbe {
     obs: TlsObservation,
 }
 
+/// The groups a hello of this version offers: for TLS 1.3 none of RFC 8446's obsolete ones
+/// (a strict server refuses a TLS 1.3-only hello that lists them).
 fn groups_for(version: TlsVersion) -> Vec<u16> {
     tls::named_groups()
         .iter()
         .filter(|g| match version {
             TlsVersion::Tls13 => {
-                !matches!(g.family, "ec-binary" | "ec-koblitz" | "explicit")
-                    && (g.family != "brainpool" || g.name.ends_with("tls13"))
+                !hello_rules::obsolete_in_tls13_group(g.code) && g.family != "explicit"
             }
             _ => {
                 matches!(
@@ -87,6 +89,19 @@ fn groups_for(version: TlsVersion) -> Vec<u16> {
 
 fn all_sigalgs() -> Vec<u16> {
     tls::signature_schemes().iter().map(|s| s.code).collect()
+}
+
+/// The signature schemes a hello of this version offers: for TLS 1.3 none of RFC 8446's
+/// obsolete ones.
+fn sigalgs_for(version: TlsVersion, asked: Option<&[u16]>) -> Vec<u16> {
+    let all = asked.map_or_else(all_sigalgs, <[u16]>::to_vec);
+    if version == TlsVersion::Tls13 {
+        all.into_iter()
+            .filter(|s| !hello_rules::obsolete_in_tls13_sigalg(*s))
+            .collect()
+    } else {
+        all
+    }
 }
 
 fn suites_for(version: TlsVersion) -> Vec<u16> {
@@ -159,9 +174,13 @@ impl TlsProbe {
         extensions.push(Extension::SupportedGroups(
             opt.groups.clone().unwrap_or_else(|| groups_for(version)),
         ));
-        extensions.push(Extension::SignatureAlgorithms(
-            opt.sigalgs.clone().unwrap_or_else(all_sigalgs),
-        ));
+        // RFC 5246 7.4.1.4.1: not offered with versions before TLS 1.2.
+        if version >= TlsVersion::Tls12 {
+            extensions.push(Extension::SignatureAlgorithms(sigalgs_for(
+                version,
+                opt.sigalgs.as_deref(),
+            )));
+        }
         if tls13 {
             extensions.push(Extension::SupportedVersions(vec![0x0304]));
             extensions.push(Extension::KeyShare(Vec::new()));
@@ -171,8 +190,9 @@ impl TlsProbe {
             extensions.push(Extension::ExtendedMasterSecret);
             extensions.push(Extension::EncryptThenMac);
             extensions.push(Extension::SessionTicket);
+            // RFC 8446 4.2 defines no renegotiation_info for TLS 1.3.
+            extensions.push(Extension::RenegotiationInfo);
         }
-        extensions.push(Extension::RenegotiationInfo);
         extensions.push(Extension::StatusRequest);
         if opt.alpn {
             extensions.push(Extension::Alpn(vec![b"h2".to_vec(), b"http/1.1".to_vec()]));
@@ -1050,5 +1070,89 @@ pub async fn probe(addr: SocketAddr, cfg: ProbeConfig) -> Result<(TlsObservation
             error,
             connections: probe.connections,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::hello_rules::{sslv2_violations, violations, HelloView};
+
+    /// Every hello this probe can build for a version, as the probe's steps build them.
+    fn hellos(probe: &TlsProbe, version: TlsVersion) -> Vec<(String, Vec<u8>)> {
+        let suites = suites_for(version);
+        let mut options = vec![
+            ("default".to_owned(), HelloOptions::default()),
+            (
+                "fallback SCSV".to_owned(),
+                HelloOptions {
+                    fallback_scsv: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "each signature scheme".to_owned(),
+                HelloOptions {
+                    sigalgs: Some(all_sigalgs()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        if version != TlsVersion::Tls13 {
+            options.push((
+                "compression and ALPN".to_owned(),
+                HelloOptions {
+                    compression: Some(vec![1, 0]),
+                    alpn: true,
+                    ..Default::default()
+                },
+            ));
+        }
+        let groups = groups_for(version);
+        for i in 0..groups.len() {
+            options.push((
+                format!("groups from 0x{:04X}", groups[i]),
+                HelloOptions {
+                    groups: Some(groups[i..].to_vec()),
+                    ..Default::default()
+                },
+            ));
+        }
+        options
+            .into_iter()
+            .map(|(name, opt)| (name, probe.hello(version, &suites, &opt)))
+            .collect()
+    }
+
+    #[test]
+    fn every_hello_the_probe_builds_keeps_the_rules_of_what_it_offers() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 443));
+        let named = ProbeConfig {
+            sni: Some("fips.example".into()),
+            ..ProbeConfig::default()
+        };
+        for cfg in [ProbeConfig::default(), named] {
+            let mut probe = TlsProbe::new(addr, cfg);
+            for bare in [false, true] {
+                probe.without_extensions = bare;
+                for version in TlsVersion::ALL {
+                    if version == TlsVersion::Ssl2 {
+                        continue;
+                    }
+                    for (name, bytes) in hellos(&probe, version) {
+                        let view = HelloView::parse_record(&bytes)
+                            .unwrap_or_else(|e| panic!("{version} {name}: {e}"));
+                        let broken = violations(&view);
+                        assert!(
+                            broken.is_empty(),
+                            "{version} {name} (bare: {bare}) breaks {broken:#?}"
+                        );
+                    }
+                }
+            }
+        }
+        let specs: Vec<u32> = tls::sslv2_ciphers().iter().map(|c| c.code).collect();
+        let sslv2 = sslv2_client_hello(&specs, &random_bytes());
+        assert!(sslv2_violations(&sslv2).is_empty());
     }
 }

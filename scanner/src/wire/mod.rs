@@ -4,6 +4,7 @@ pub mod alert;
 pub mod certificate;
 pub mod client_hello;
 pub mod flight;
+pub mod hello_rules;
 pub mod record;
 pub mod server_hello;
 pub mod server_key_exchange;
