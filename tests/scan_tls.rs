@@ -16,15 +16,6 @@ fn one(args: &[&str]) -> (Value, Option<i32>) {
     (lines.remove(0), code)
 }
 
-fn names(endpoint: &Value, field: &str) -> Vec<String> {
-    endpoint["tls"][field]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|g| g["name"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[test]
 fn tls12_server_order_is_exact() {
     let m = material();

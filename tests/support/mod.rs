@@ -317,6 +317,16 @@ pub fn versions(endpoint: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The names in one of an endpoint's TLS lists (`groups`, `signature_schemes`).
+pub fn names(endpoint: &Value, field: &str) -> Vec<String> {
+    endpoint["tls"][field]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The suite codes reported for one version.
 pub fn suites(endpoint: &Value, version: &str) -> Vec<String> {
     endpoint["tls"]["versions"]
