@@ -3,6 +3,7 @@
 //! fipsgate's output). docs/interop.md has the table and every difference found.
 mod support;
 
+use fipsgate_scanner::wire::hello_rules::HelloView;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use support::*;
@@ -85,4 +86,79 @@ print(json.dumps({
         e["tls"]["notes"].as_array().is_none_or(|n| n.is_empty()),
         "{e}"
     );
+}
+
+/// A TLS 1.3 hello of the scanner's own: it offers x448, which rustls never does.
+fn scanner_tls13_hello(record: &[u8]) -> bool {
+    use fipsgate_scanner::wire::client_hello::ext;
+    HelloView::parse_record(record).is_ok_and(|h| {
+        h.offered().contains(&0x0304) && h.list(ext::SUPPORTED_GROUPS).contains(&0x001E)
+    })
+}
+
+/// Any hello offering TLS 1.3.
+fn any_tls13_hello(record: &[u8]) -> bool {
+    HelloView::parse_record(record).is_ok_and(|h| h.offered().contains(&0x0304))
+}
+
+/// The undetermined items of an endpoint, by name.
+fn undetermined(e: &Value) -> Vec<(String, String)> {
+    e["tls"]["undetermined"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| {
+            assert_eq!(u["status"], "undetermined", "{u}");
+            (
+                u["item"].as_str().unwrap_or_default().to_owned(),
+                u["note"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A server (behind a middlebox) that drops the scanner's TLS 1.3 hellos: the absence of TLS 1.3
+/// is checked with a real handshake, and what cannot be decided is reported as undetermined,
+/// with no "shall support TLS 1.3" finding resting on it.
+#[test]
+fn a_tls13_the_scanner_cannot_enumerate_is_undetermined_not_absent() {
+    let m = material();
+    let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let no_tls13_finding = |e: &Value| !e["findings"].to_string().contains("tls-offers-tls13");
+
+    let relay = filtering_relay(s.port, scanner_tls13_hello);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.2"], "{e}");
+    let items = undetermined(e);
+    assert_eq!(items.len(), 1, "{e}");
+    assert_eq!(items[0].0, "tls1.3");
+    assert!(
+        items[0].1.contains("a real TLS 1.3 handshake completed"),
+        "{items:?}"
+    );
+    assert!(no_tls13_finding(e), "{e}");
+
+    // The real handshake is dropped too: still undetermined, with what happened.
+    let relay = filtering_relay(s.port, any_tls13_hello);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let items = undetermined(&lines[0]);
+    assert_eq!(items.len(), 1, "{}", lines[0]);
+    assert!(
+        items[0].1.contains("without the server refusing TLS 1.3"),
+        "{items:?}"
+    );
+    assert!(no_tls13_finding(&lines[0]));
+
+    // A server without TLS 1.3 says so itself: the absence is certain and the finding stands.
+    let old = openssl_server(&[
+        "-no_tls1_3",
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+    ]);
+    let (lines, _) = scan(&[&old.addr()]);
+    assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
+    assert!(!no_tls13_finding(&lines[0]));
 }

@@ -89,6 +89,9 @@ pub struct TlsOffer {
     pub dh_params: Vec<DhParams>,
     /// Protocol features.
     pub features: TlsFeatures,
+    /// Items (versions, features) the probe could not decide: no finding rests on their absence.
+    #[serde(default)]
+    pub undetermined: Vec<String>,
 }
 
 /// Everything an SSH probe saw, in wire terms. Lists keep the server's order.
@@ -471,11 +474,18 @@ impl Policy {
                 offer.features.ocsp_stapling,
                 false,
             );
-            c.requirement(
-                Feature::TlsOffersTls13,
-                Some(offered(TlsVersion::Tls13)),
-                false,
-            );
+            let tls13 = if offered(TlsVersion::Tls13) {
+                Some(true)
+            } else if offer
+                .undetermined
+                .iter()
+                .any(|i| i == TlsVersion::Tls13.as_str())
+            {
+                None
+            } else {
+                Some(false)
+            };
+            c.requirement(Feature::TlsOffersTls13, tls13, false);
         }
         c.requirement(
             Feature::TlsNoCompression,
@@ -882,6 +892,21 @@ mod tests {
             verdict("fips-140-3", &offer),
             Some(EndpointVerdict::FipsOnly)
         );
+    }
+
+    #[test]
+    fn no_finding_rests_on_an_undetermined_absence() {
+        let mut offer = ecdhe_rsa_tls12(&[0x0804]);
+        let tls13_finding = |offer: &TlsOffer| {
+            policy("fips-140-3")
+                .assess_tls(offer)
+                .iter()
+                .flat_map(|a| &a.findings)
+                .any(|f| f.item == "tls-offers-tls13")
+        };
+        assert!(tls13_finding(&offer));
+        offer.undetermined.push("tls1.3".into());
+        assert!(!tls13_finding(&offer));
     }
 
     fn strings(v: &[&str]) -> Vec<String> {

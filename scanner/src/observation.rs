@@ -183,6 +183,28 @@ pub struct TlsObservation {
     pub features: Features,
     /// Remarks on how the probe went (split hellos, partial results).
     pub notes: Vec<String>,
+    /// Items the probe could not decide either way: never read as "not supported".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undetermined: Vec<Undetermined>,
+}
+
+/// The status of an item the probe could not decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Neither established nor ruled out.
+    Undetermined,
+}
+
+/// An item (a version, a feature) the probe could not decide, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Undetermined {
+    /// What: `tls1.3`, a feature name.
+    pub item: String,
+    /// Always `undetermined`.
+    pub status: ItemStatus,
+    /// What happened.
+    pub note: String,
 }
 
 impl TlsObservation {
@@ -257,6 +279,7 @@ impl TlsObservation {
                 })
                 .collect(),
             features: self.features.judged.clone(),
+            undetermined: self.undetermined.iter().map(|u| u.item.clone()).collect(),
         }
     }
 }

@@ -5,7 +5,7 @@ use fipsgate_cipher_db::assess::TlsFeatures;
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::tls::TlsVersion;
 use fipsgate_scanner::observation::{
-    CodeName, DhInfo, Features, SuiteRef, TlsObservation, VersionResult,
+    CodeName, DhInfo, Features, ItemStatus, SuiteRef, TlsObservation, Undetermined, VersionResult,
 };
 use fipsgate_scanner::report::line::Line;
 use fipsgate_scanner::report::{EndpointReport, Target};
@@ -72,25 +72,38 @@ fn tls_observation() -> impl Strategy<Value = TlsObservation> {
         proptest::collection::vec(any::<u16>(), 0..6),
         proptest::collection::vec((512u32..9000, proptest::option::of("ffdhe[0-9]{4}")), 0..2),
         (judged, flag(), flag(), proptest::option::of("[ -~]{0,12}")),
-        proptest::collection::vec("\\PC{0,40}", 0..3),
+        (
+            proptest::collection::vec("\\PC{0,40}", 0..3),
+            proptest::option::of("\\PC{0,40}"),
+        ),
     )
         .prop_map(
-            |(versions, groups, sigalgs, dh, (judged, ticket, hrr, alpn), notes)| TlsObservation {
-                versions,
-                groups: groups.into_iter().map(CodeName::group).collect(),
-                signature_schemes: sigalgs.into_iter().map(CodeName::sigalg).collect(),
-                certificates: Vec::new(),
-                dh_params: dh
-                    .into_iter()
-                    .map(|(bits, named_group)| DhInfo { bits, named_group })
-                    .collect(),
-                features: Features {
-                    judged,
-                    session_ticket: ticket,
-                    hello_retry_request: hrr,
-                    alpn,
-                },
-                notes,
+            |(versions, groups, sigalgs, dh, (judged, ticket, hrr, alpn), (notes, unsure))| {
+                TlsObservation {
+                    versions,
+                    groups: groups.into_iter().map(CodeName::group).collect(),
+                    signature_schemes: sigalgs.into_iter().map(CodeName::sigalg).collect(),
+                    certificates: Vec::new(),
+                    dh_params: dh
+                        .into_iter()
+                        .map(|(bits, named_group)| DhInfo { bits, named_group })
+                        .collect(),
+                    features: Features {
+                        judged,
+                        session_ticket: ticket,
+                        hello_retry_request: hrr,
+                        alpn,
+                    },
+                    notes,
+                    undetermined: unsure
+                        .into_iter()
+                        .map(|note| Undetermined {
+                            item: "tls1.3".into(),
+                            status: ItemStatus::Undetermined,
+                            note,
+                        })
+                        .collect(),
+                }
             },
         )
 }

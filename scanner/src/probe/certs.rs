@@ -229,12 +229,72 @@ pub async fn fetch_tls13(
     handshake_tls13(addr, cfg, family.schemes()).await
 }
 
+/// What one real TLS 1.3 handshake (rustls, every suite and group it has) says of a server
+/// whose TLS 1.3 the scanner's own hellos did not find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls13Check {
+    /// The handshake completed with this suite: the server speaks TLS 1.3.
+    Completed(u16),
+    /// The server refused TLS 1.3 itself (a protocol_version alert, or an older ServerHello).
+    Refused,
+    /// The handshake failed in a way that says nothing about TLS 1.3.
+    Unclear(String),
+}
+
+/// One real TLS 1.3 handshake, to tell a server without TLS 1.3 from one that refused the
+/// scanner's hand-built hellos.
+pub async fn check_tls13(addr: SocketAddr, cfg: &ProbeConfig) -> Tls13Check {
+    match handshake(addr, cfg, TLS13_SCHEMES.to_vec()).await {
+        Ok((_, suite)) => Tls13Check::Completed(suite),
+        Err(Failed::Handshake(e)) if refuses_tls13(&e) => Tls13Check::Refused,
+        Err(Failed::Handshake(e)) => Tls13Check::Unclear(handshake_error(e).message),
+        Err(Failed::Connect(e)) => Tls13Check::Unclear(e.message),
+    }
+}
+
+/// Whether a failed TLS 1.3-only handshake is the server saying it has no TLS 1.3.
+fn refuses_tls13(e: &std::io::Error) -> bool {
+    use rustls::{AlertDescription, Error, PeerIncompatible};
+    matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<Error>()),
+        Some(
+            Error::AlertReceived(AlertDescription::ProtocolVersion)
+                | Error::PeerIncompatible(
+                    PeerIncompatible::ServerDoesNotSupportTls12Or13
+                        | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
+                        | PeerIncompatible::SupportedVersionsExtensionRequired
+                )
+        )
+    )
+}
+
+/// Why a rustls handshake did not complete.
+enum Failed {
+    /// The connection (or its STARTTLS dialogue) failed first.
+    Connect(ProbeError),
+    /// The handshake failed.
+    Handshake(std::io::Error),
+}
+
 /// Completes a TLS 1.3 handshake offering only these signature schemes.
 pub async fn handshake_tls13(
     addr: SocketAddr,
     cfg: &ProbeConfig,
     schemes: Vec<SignatureScheme>,
 ) -> Result<Tls13Certificates, ProbeError> {
+    match handshake(addr, cfg, schemes).await {
+        Ok((got, _)) => Ok(got),
+        Err(Failed::Connect(e)) => Err(e),
+        Err(Failed::Handshake(e)) => Err(handshake_error(e)),
+    }
+}
+
+/// A TLS 1.3 handshake offering these signature schemes: what it showed, and its suite.
+async fn handshake(
+    addr: SocketAddr,
+    cfg: &ProbeConfig,
+    schemes: Vec<SignatureScheme>,
+) -> Result<(Tls13Certificates, u16), Failed> {
     let (sni, deadline) = (cfg.sni.as_deref(), cfg.timeout);
     let verifier = Arc::new(Capture {
         schemes,
@@ -250,21 +310,37 @@ pub async fn handshake_tls13(
     });
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| ProbeError::new(ErrorKind::Io, format!("TLS 1.3 client setup: {e}")))?
+        .map_err(|e| {
+            Failed::Connect(ProbeError::new(
+                ErrorKind::Io,
+                format!("TLS 1.3 client setup: {e}"),
+            ))
+        })?
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
     let name = match sni {
-        Some(host) => ServerName::try_from(host.to_owned())
-            .map_err(|e| ProbeError::new(ErrorKind::Io, format!("SNI {host:?}: {e}")))?,
+        Some(host) => ServerName::try_from(host.to_owned()).map_err(|e| {
+            Failed::Connect(ProbeError::new(ErrorKind::Io, format!("SNI {host:?}: {e}")))
+        })?,
         None => ServerName::IpAddress(addr.ip().into()),
     };
-    let conn = Conn::open_tls(addr, cfg).await?;
+    let conn = Conn::open_tls(addr, cfg).await.map_err(Failed::Connect)?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = tokio::time::timeout(deadline, connector.connect(name, conn.into_stream()))
         .await
-        .map_err(|_| ProbeError::new(ErrorKind::Timeout, "TLS 1.3 handshake timed out"))?
-        .map_err(handshake_error)?;
+        .map_err(|_| {
+            Failed::Connect(ProbeError::new(
+                ErrorKind::Timeout,
+                "TLS 1.3 handshake timed out",
+            ))
+        })?
+        .map_err(Failed::Handshake)?;
+    let suite = tls
+        .get_ref()
+        .1
+        .negotiated_cipher_suite()
+        .map_or(0, |s| u16::from(s.suite()));
     let chain = tls
         .get_ref()
         .1
@@ -278,11 +354,14 @@ pub async fn handshake_tls13(
         .ok()
         .and_then(|s| *s)
         .map(u16::from);
-    Ok(Tls13Certificates {
-        chain,
-        ocsp_stapled,
-        signature_scheme,
-    })
+    Ok((
+        Tls13Certificates {
+            chain,
+            ocsp_stapled,
+            signature_scheme,
+        },
+        suite,
+    ))
 }
 
 /// A failed handshake's error: an alert or an incompatibility is the server refusing; a peer

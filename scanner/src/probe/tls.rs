@@ -2,10 +2,11 @@
 //! the server's pick, remove it, repeat until the server refuses. Connections per version are
 //! about (supported + 1); TLS 1.3 suites and groups come from HelloRetryRequests, so they need no
 //! key exchange at all.
-use super::certs::{self, KeyFamily};
+use super::certs::{self, KeyFamily, Tls13Check};
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
 use crate::observation::{
-    CertificateChain, CodeName, DhInfo, SuiteRef, TlsObservation, VersionResult,
+    CertificateChain, CodeName, DhInfo, ItemStatus, SuiteRef, TlsObservation, Undetermined,
+    VersionResult,
 };
 use crate::wire::alert::Alert;
 use crate::wire::client_hello::{ext, sslv2_client_hello, ClientHello, Extension};
@@ -544,6 +545,10 @@ impl TlsProbe {
             self.legacy_sigalgs(*version, picks).await?;
         }
         self.fallback_scsv(&legacy, tls13.is_some()).await?;
+        // A server that refuses every extension cannot speak TLS 1.3, which needs them.
+        if tls13.is_none() && !self.broken && !self.without_extensions {
+            self.confirm_no_tls13().await;
+        }
         if let Some((suites, _)) = &tls13 {
             if !self.broken && self.tls13_readable(suites) {
                 if self.obs.signature_schemes.is_empty() {
@@ -565,6 +570,28 @@ impl TlsProbe {
                 .push(format!("TLS 1.3 left out, and its groups with it: {why}"));
         }
         Ok(std::mem::take(&mut self.obs))
+    }
+
+    /// A server whose TLS 1.3 the hand-built hellos did not find gets one real TLS 1.3
+    /// handshake: only a refusal in the server's own words makes the absence certain; anything
+    /// else leaves TLS 1.3 undetermined, with what happened.
+    async fn confirm_no_tls13(&mut self) {
+        self.connections += 1;
+        let note = match certs::check_tls13(self.addr, &self.cfg).await {
+            Tls13Check::Refused => return,
+            Tls13Check::Completed(code) => format!(
+                "a real TLS 1.3 handshake completed ({}), but the server refused every TLS 1.3 hello of the scanner: its TLS 1.3 suites and groups are not known",
+                tls::suite_by_code(code).map_or("an unknown suite", |s| s.iana)
+            ),
+            Tls13Check::Unclear(why) => format!(
+                "no TLS 1.3 hello of the scanner was answered, and a real TLS 1.3 handshake failed without the server refusing TLS 1.3: {why}"
+            ),
+        };
+        self.obs.undetermined.push(Undetermined {
+            item: TlsVersion::Tls13.as_str().to_owned(),
+            status: ItemStatus::Undetermined,
+            note,
+        });
     }
 
     /// Keeps the first protocol violation, and notes each.

@@ -200,16 +200,17 @@ impl HelloView {
             .map(|(_, b)| b.as_slice())
     }
 
-    /// The versions offered: supported_versions if present, else client_version and below.
-    fn offered(&self) -> Vec<u16> {
+    /// The versions offered: supported_versions if present, else client_version.
+    pub fn offered(&self) -> Vec<u16> {
         match self.extension(ext::SUPPORTED_VERSIONS) {
             Some(b) => b.get(1..).map(u16s).unwrap_or_default(),
             None => vec![self.version],
         }
     }
 
-    /// A list of u16 behind a two-byte length.
-    fn list(&self, typ: u16) -> Vec<u16> {
+    /// An extension that is a list of u16 behind a two-byte length (supported_groups,
+    /// signature_algorithms).
+    pub fn list(&self, typ: u16) -> Vec<u16> {
         self.extension(typ)
             .and_then(|b| b.get(2..))
             .map(u16s)
