@@ -162,3 +162,66 @@ fn a_tls13_the_scanner_cannot_enumerate_is_undetermined_not_absent() {
     assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
     assert!(!no_tls13_finding(&lines[0]));
 }
+
+/// Go crypto/tls: ground truth is what crypto/tls itself says the configuration accepts. Go
+/// picks suites and groups in its own order (by AES hardware support, not the configured
+/// order), so sets are compared; docs/interop.md says so.
+#[test]
+fn go_crypto_tls_servers_are_read_exactly() {
+    let m = material();
+    let (cert, key) = (m.path("rsa.crt"), m.path("rsa.key"));
+    for flags in [
+        vec![
+            "-min",
+            "tls1.2",
+            "-max",
+            "tls1.3",
+            "-suites",
+            "C02F,C030,CCA8",
+            "-curves",
+            "secp256r1,x25519",
+        ],
+        vec![
+            "-min",
+            "tls1.0",
+            "-max",
+            "tls1.2",
+            "-suites",
+            "C013,C014,002F,C02F",
+            "-curves",
+            "secp384r1",
+        ],
+        vec![
+            "-min",
+            "tls1.3",
+            "-max",
+            "tls1.3",
+            "-curves",
+            "secp256r1,secp384r1,secp521r1,x25519",
+        ],
+    ] {
+        let mut all = flags.clone();
+        all.extend(["-cert", &cert, "-key", &key]);
+        let (server, truth) = peers::go_tls(&all);
+        let (lines, _) = scan(&[&server.addr()]);
+        let e = &lines[0];
+        let mut want: Vec<String> = truth["versions"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(v, _)| v.clone())
+            .collect();
+        want.sort();
+        assert_eq!(versions(e), want, "{flags:?}: {e}");
+        for version in &want {
+            let seen: BTreeSet<String> = suites(e, version).into_iter().collect();
+            let truth: BTreeSet<String> =
+                strings(&truth["versions"][version]).into_iter().collect();
+            assert_eq!(seen, truth, "{flags:?} {version}");
+        }
+        let seen: BTreeSet<String> = names(e, "groups").into_iter().collect();
+        let groups: BTreeSet<String> = strings(&truth["groups"]).into_iter().collect();
+        assert_eq!(seen, groups, "{flags:?}");
+        assert!(undetermined(e).is_empty(), "{flags:?}: {e}");
+    }
+}

@@ -78,6 +78,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server started elsewhere, killed when dropped like the others.
+    pub fn adopt(child: Child, port: u16) -> Self {
+        Self { child, port }
+    }
+
     /// `127.0.0.1:PORT`.
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)

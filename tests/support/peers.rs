@@ -70,3 +70,60 @@ pub fn python_output(code: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The Go crypto/tls peer (tests/peers/go-tls), built once per test binary with Debian's Go
+/// and the standard library only.
+fn go_tls_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let bin = tmp.join(format!("go-tls-{}", std::process::id()));
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/go-tls/main.go");
+        let out = Command::new("go")
+            .args(["build", "-o"])
+            .arg(&bin)
+            .arg(&source)
+            .env("GO111MODULE", "off")
+            .env("GOCACHE", tmp.join("go-cache"))
+            .env("GOPATH", tmp.join("go-path"))
+            .output()
+            .unwrap_or_else(|e| panic!("go build (.ci/run installs golang-go): {e}"));
+        assert!(
+            out.status.success(),
+            "go build: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        bin
+    })
+}
+
+/// Starts the Go crypto/tls server with these flags (besides -listen), and returns it with what
+/// crypto/tls says the configuration accepts.
+pub fn go_tls(flags: &[&str]) -> (super::Server, serde_json::Value) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(go_tls_binary())
+        .args(["-listen", "127.0.0.1:0"])
+        .args(flags)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("go-tls: {e}"));
+    let stdout = child.stdout.take();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        if let Some(out) = stdout {
+            let _ = BufReader::new(out).read_line(&mut line);
+        }
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap_or_default();
+    let truth: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("go-tls {flags:?} printed {line:?}: {e}"));
+    let port = truth["port"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or_else(|| panic!("go-tls gave no port: {truth}"));
+    (super::Server::adopt(child, port), truth)
+}
