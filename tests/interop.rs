@@ -8,6 +8,18 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use support::*;
 
+/// The versions a ground-truth object names (its `versions` keys), oldest first.
+fn truth_versions(truth: &Value) -> Vec<String> {
+    let mut versions: Vec<String> = truth["versions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(v, _)| v.clone())
+        .collect();
+    versions.sort();
+    versions
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .into_iter()
@@ -62,13 +74,7 @@ print(json.dumps({
     );
     let (lines, _) = scan(&[&s.addr()]);
     let e = &lines[0];
-    let mut want: Vec<String> = truth["versions"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(v, _)| v.clone())
-        .collect();
-    want.sort();
+    let want = truth_versions(&truth);
     assert_eq!(versions(e), want, "{e}");
     for version in &want {
         assert_eq!(
@@ -205,13 +211,7 @@ fn go_crypto_tls_servers_are_read_exactly() {
         let (server, truth) = peers::go_tls(&all);
         let (lines, _) = scan(&[&server.addr()]);
         let e = &lines[0];
-        let mut want: Vec<String> = truth["versions"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(v, _)| v.clone())
-            .collect();
-        want.sort();
+        let want = truth_versions(&truth);
         assert_eq!(versions(e), want, "{flags:?}: {e}");
         for version in &want {
             let seen: BTreeSet<String> = suites(e, version).into_iter().collect();
