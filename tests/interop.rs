@@ -225,3 +225,47 @@ fn go_crypto_tls_servers_are_read_exactly() {
         assert!(undetermined(e).is_empty(), "{flags:?}: {e}");
     }
 }
+
+/// paramiko: every KEXINIT list in order (the strict-kex marker apart) and the host key, against
+/// the KEXINIT paramiko's own code builds for its configuration.
+#[test]
+fn paramiko_server_is_read_exactly() {
+    let dir = material().dir.join(format!("paramiko-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let key = keygen(&dir, "rsa", &["-t", "rsa", "-b", "2048", "-m", "PEM"]);
+    let (server, truth) = peers::paramiko(&key);
+    let port = server.port.to_string();
+    let (lines, _) = scan(&["--ssh-ports", &port, &server.addr()]);
+    let e = &lines[0];
+    assert_eq!(e["service"], "ssh", "{e}");
+    let lists = &truth["lists"];
+    let markers: Vec<String> = strings(&lists["kex"])
+        .into_iter()
+        .filter(|k| k.starts_with("kex-strict-") || k.starts_with("ext-info-"))
+        .collect();
+    let kex: Vec<String> = strings(&lists["kex"])
+        .into_iter()
+        .filter(|k| !markers.contains(k))
+        .collect();
+    let ssh = &e["ssh"];
+    assert_eq!(strings(&ssh["kex"]), kex);
+    assert_eq!(strings(&ssh["kex_markers"]), markers);
+    for (ours, theirs) in [
+        ("host_key_algorithms", "host_key"),
+        ("ciphers_client_to_server", "ciphers_c2s"),
+        ("ciphers_server_to_client", "ciphers_s2c"),
+        ("macs_client_to_server", "macs_c2s"),
+        ("macs_server_to_client", "macs_s2c"),
+        ("compression_client_to_server", "compression_c2s"),
+        ("compression_server_to_client", "compression_s2c"),
+    ] {
+        assert_eq!(strings(&ssh[ours]), strings(&lists[theirs]), "{ours}");
+    }
+    let fingerprints: Vec<&str> = ssh["host_keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["fingerprint_sha256"].as_str())
+        .collect();
+    assert_eq!(fingerprints, [truth["fingerprint"].as_str().unwrap_or("?")]);
+}

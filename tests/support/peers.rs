@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The PyPI peers and their versions.
-const PACKAGES: &[&str] = &["tlslite-ng==0.8.2"];
+const PACKAGES: &[&str] = &["tlslite-ng==0.8.2", "paramiko==3.5.1"];
 
 /// The virtualenv holding [`PACKAGES`]; made on first use.
 pub fn venv() -> &'static Path {
@@ -100,13 +100,32 @@ fn go_tls_binary() -> &'static Path {
 /// Starts the Go crypto/tls server with these flags (besides -listen), and returns it with what
 /// crypto/tls says the configuration accepts.
 pub fn go_tls(flags: &[&str]) -> (super::Server, serde_json::Value) {
+    let mut cmd = Command::new(go_tls_binary());
+    cmd.args(["-listen", "127.0.0.1:0"]).args(flags);
+    start_reporting(cmd)
+}
+
+/// Starts the paramiko SSH server (tests/peers/paramiko_server.py) with this RSA host key (PEM),
+/// and returns it with the KEXINIT lists paramiko builds and the key's fingerprint.
+pub fn paramiko(host_key: &str) -> (super::Server, serde_json::Value) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/paramiko_server.py");
+    let mut cmd = Command::new(python());
+    // paramiko logs a traceback for every probe it refuses.
+    cmd.arg(script)
+        .arg(host_key)
+        .stderr(std::process::Stdio::null());
+    start_reporting(cmd)
+}
+
+/// Starts a peer that prints one JSON line (its port and its ground truth) before it serves.
+fn start_reporting(mut cmd: Command) -> (super::Server, serde_json::Value) {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(go_tls_binary())
-        .args(["-listen", "127.0.0.1:0"])
-        .args(flags)
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .process_group(0)
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("go-tls: {e}"));
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     let stdout = child.stdout.take();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -117,13 +136,13 @@ pub fn go_tls(flags: &[&str]) -> (super::Server, serde_json::Value) {
         let _ = tx.send(line);
     });
     let line = rx
-        .recv_timeout(std::time::Duration::from_secs(10))
+        .recv_timeout(std::time::Duration::from_secs(20))
         .unwrap_or_default();
-    let truth: serde_json::Value = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("go-tls {flags:?} printed {line:?}: {e}"));
+    let truth: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{cmd:?} printed {line:?}: {e}"));
     let port = truth["port"]
         .as_u64()
         .and_then(|p| u16::try_from(p).ok())
-        .unwrap_or_else(|| panic!("go-tls gave no port: {truth}"));
+        .unwrap_or_else(|| panic!("{cmd:?} gave no port: {truth}"));
     (super::Server::adopt(child, port), truth)
 }
