@@ -226,18 +226,17 @@ fn go_crypto_tls_servers_are_read_exactly() {
     }
 }
 
-/// paramiko: every KEXINIT list in order (the strict-kex marker apart) and the host key, against
-/// the KEXINIT paramiko's own code builds for its configuration.
-#[test]
-fn paramiko_server_is_read_exactly() {
-    let dir = material().dir.join(format!("paramiko-{}", free_port()));
+/// Scans a Python SSH peer and compares every KEXINIT list in order (the protocol markers
+/// apart) and the host key with what its library says.
+fn python_ssh_peer_is_read_exactly(script: &str) {
+    let dir = material().dir.join(format!("{script}-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
     let key = keygen(&dir, "rsa", &["-t", "rsa", "-b", "2048", "-m", "PEM"]);
-    let (server, truth) = peers::paramiko(&key);
+    let (server, truth) = peers::python_ssh(script, &key);
     let port = server.port.to_string();
     let (lines, _) = scan(&["--ssh-ports", &port, &server.addr()]);
     let e = &lines[0];
-    assert_eq!(e["service"], "ssh", "{e}");
+    assert_eq!(e["service"], "ssh", "{script}: {e}");
     let lists = &truth["lists"];
     let markers: Vec<String> = strings(&lists["kex"])
         .into_iter()
@@ -248,8 +247,8 @@ fn paramiko_server_is_read_exactly() {
         .filter(|k| !markers.contains(k))
         .collect();
     let ssh = &e["ssh"];
-    assert_eq!(strings(&ssh["kex"]), kex);
-    assert_eq!(strings(&ssh["kex_markers"]), markers);
+    assert_eq!(strings(&ssh["kex"]), kex, "{script}");
+    assert_eq!(strings(&ssh["kex_markers"]), markers, "{script}");
     for (ours, theirs) in [
         ("host_key_algorithms", "host_key"),
         ("ciphers_client_to_server", "ciphers_c2s"),
@@ -259,7 +258,11 @@ fn paramiko_server_is_read_exactly() {
         ("compression_client_to_server", "compression_c2s"),
         ("compression_server_to_client", "compression_s2c"),
     ] {
-        assert_eq!(strings(&ssh[ours]), strings(&lists[theirs]), "{ours}");
+        assert_eq!(
+            strings(&ssh[ours]),
+            strings(&lists[theirs]),
+            "{script} {ours}"
+        );
     }
     let fingerprints: Vec<&str> = ssh["host_keys"]
         .as_array()
@@ -267,5 +270,21 @@ fn paramiko_server_is_read_exactly() {
         .flatten()
         .filter_map(|k| k["fingerprint_sha256"].as_str())
         .collect();
-    assert_eq!(fingerprints, [truth["fingerprint"].as_str().unwrap_or("?")]);
+    assert_eq!(
+        fingerprints,
+        [truth["fingerprint"].as_str().unwrap_or("?")],
+        "{script}"
+    );
+}
+
+/// paramiko, against the KEXINIT paramiko's own code builds for its configuration.
+#[test]
+fn paramiko_server_is_read_exactly() {
+    python_ssh_peer_is_read_exactly("paramiko_server.py");
+}
+
+/// AsyncSSH, against the KEXINIT its own connection builds (captured from itself).
+#[test]
+fn asyncssh_server_is_read_exactly() {
+    python_ssh_peer_is_read_exactly("asyncssh_server.py");
 }

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The PyPI peers and their versions.
-const PACKAGES: &[&str] = &["tlslite-ng==0.8.2", "paramiko==3.5.1"];
+const PACKAGES: &[&str] = &["tlslite-ng==0.8.2", "paramiko==3.5.1", "asyncssh==2.21.0"];
 
 /// The virtualenv holding [`PACKAGES`]; made on first use.
 pub fn venv() -> &'static Path {
@@ -105,12 +105,15 @@ pub fn go_tls(flags: &[&str]) -> (super::Server, serde_json::Value) {
     start_reporting(cmd)
 }
 
-/// Starts the paramiko SSH server (tests/peers/paramiko_server.py) with this RSA host key (PEM),
-/// and returns it with the KEXINIT lists paramiko builds and the key's fingerprint.
-pub fn paramiko(host_key: &str) -> (super::Server, serde_json::Value) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/paramiko_server.py");
+/// Starts a Python SSH server of tests/peers (`paramiko_server.py`, `asyncssh_server.py`) with
+/// this RSA host key (PEM), and returns it with the KEXINIT lists its library builds and the
+/// key's fingerprint.
+pub fn python_ssh(script: &str, host_key: &str) -> (super::Server, serde_json::Value) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(script);
     let mut cmd = Command::new(python());
-    // paramiko logs a traceback for every probe it refuses.
+    // The libraries log a traceback for every probe they refuse.
     cmd.arg(script)
         .arg(host_key)
         .stderr(std::process::Stdio::null());
