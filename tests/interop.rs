@@ -288,3 +288,98 @@ fn paramiko_server_is_read_exactly() {
 fn asyncssh_server_is_read_exactly() {
     python_ssh_peer_is_read_exactly("asyncssh_server.py");
 }
+
+/// A rustls server in this test process, with these suites, groups and versions, enforcing
+/// its own suite order. Returns its port; its thread ends with the test process.
+fn rustls_server(
+    suites: &[rustls::SupportedCipherSuite],
+    groups: &[&'static dyn rustls::crypto::SupportedKxGroup],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::Write;
+    let m = material();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(m.path("rsa.crt"))
+        .unwrap_or_else(|e| panic!("rsa.crt: {e}"))
+        .filter_map(Result::ok)
+        .collect();
+    let key =
+        PrivateKeyDer::from_pem_file(m.path("rsa.key")).unwrap_or_else(|e| panic!("rsa.key: {e}"));
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: suites.to_vec(),
+        kx_groups: groups.to_vec(),
+        ..rustls::crypto::aws_lc_rs::default_provider()
+    };
+    let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_protocol_versions(versions)
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+        .unwrap_or_else(|e| panic!("rustls server config: {e}"));
+    config.ignore_client_order = true;
+    let config = std::sync::Arc::new(config);
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("rustls server: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                if let Ok(conn) = rustls::ServerConnection::new(config) {
+                    let mut tls = rustls::StreamOwned::new(conn, tcp);
+                    let _ = tls.write_all(b"hello from rustls\n");
+                }
+            });
+        }
+    });
+    port
+}
+
+/// rustls (with every suite and group it has, not the FIPS subset): ground truth is the
+/// server's own configuration, in its order.
+#[test]
+fn rustls_servers_are_read_exactly() {
+    use rustls::crypto::aws_lc_rs::{cipher_suite as cs, kx_group};
+    let suite_code = |s: &rustls::SupportedCipherSuite| format!("0x{:04X}", u16::from(s.suite()));
+    let both = [
+        cs::TLS13_AES_256_GCM_SHA384,
+        cs::TLS13_CHACHA20_POLY1305_SHA256,
+        cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+    let port = rustls_server(
+        &both,
+        &[kx_group::SECP384R1, kx_group::X25519],
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+    );
+    let (lines, _) = scan(&[&format!("127.0.0.1:{port}")]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.2", "tls1.3"], "{e}");
+    let in_order = |v: &str| -> Vec<String> {
+        both.iter()
+            .filter(|s| (s.version() == &rustls::version::TLS13) == (v == "tls1.3"))
+            .map(suite_code)
+            .collect()
+    };
+    for v in ["tls1.2", "tls1.3"] {
+        assert_eq!(suites(e, v), in_order(v), "{v}, in the server's order");
+    }
+    let groups: BTreeSet<String> = names(e, "groups").into_iter().collect();
+    let want: BTreeSet<String> = ["secp384r1", "x25519"].map(String::from).into();
+    assert_eq!(groups, want);
+
+    // TLS 1.3 only, with the post-quantum hybrid first.
+    let port = rustls_server(
+        &[cs::TLS13_AES_128_GCM_SHA256],
+        &[kx_group::X25519MLKEM768, kx_group::SECP256R1],
+        &[&rustls::version::TLS13],
+    );
+    let (lines, _) = scan(&[&format!("127.0.0.1:{port}")]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.3"], "{e}");
+    assert_eq!(suites(e, "tls1.3"), ["0x1301"]);
+    let groups: BTreeSet<String> = names(e, "groups").into_iter().collect();
+    let want: BTreeSet<String> = ["X25519MLKEM768", "secp256r1"].map(String::from).into();
+    assert_eq!(groups, want);
+    assert!(undetermined(e).is_empty(), "{e}");
+}
