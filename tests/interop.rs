@@ -383,3 +383,70 @@ fn rustls_servers_are_read_exactly() {
     assert_eq!(groups, want);
     assert!(undetermined(e).is_empty(), "{e}");
 }
+
+/// Java JSSE (OpenJDK 17): ground truth is the protocols, suites and groups its
+/// SSLServerSocket reports in effect, with the server's suite order.
+#[test]
+fn jsse_servers_are_read_exactly() {
+    let m = material();
+    let keystore = m.dir.join("server.p12").display().to_string();
+    openssl(
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "rsa.crt",
+            "-inkey",
+            "rsa.key",
+            "-out",
+            &keystore,
+            "-passout",
+            "pass:peer",
+            "-name",
+            "server",
+        ],
+        &m.dir,
+    );
+    for (protocols, suites_asked, groups) in [
+        (
+            "TLSv1.3,TLSv1.2",
+            "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "secp384r1,x25519",
+        ),
+        (
+            "TLSv1.3",
+            "TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256",
+            "ffdhe2048,secp256r1",
+        ),
+    ] {
+        let (server, truth) = peers::jsse(&keystore, "peer", protocols, suites_asked, groups);
+        let (lines, _) = scan(&[&server.addr()]);
+        let e = &lines[0];
+        let mut want: Vec<String> = strings(&truth["protocols"])
+            .iter()
+            .map(|p| p.replace("TLSv", "tls"))
+            .collect();
+        want.sort();
+        assert_eq!(versions(e), want, "{protocols}: {e}");
+        for version in &want {
+            // JSSE's TLS_AES_*/TLS_CHACHA20_* names are the TLS 1.3 suites.
+            let tls13 = version == "tls1.3";
+            let expected: Vec<String> = strings(&truth["suites"])
+                .into_iter()
+                .filter(|s| s.contains("_WITH_") != tls13)
+                .collect();
+            let seen: Vec<String> = e["tls"]["versions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|v| v["version"] == version.as_str())
+                .flat_map(|v| v["cipher_suites"].as_array().cloned().unwrap_or_default())
+                .filter_map(|s| s["iana"].as_str().map(str::to_owned))
+                .collect();
+            assert_eq!(seen, expected, "{protocols} {version}, in the server's order");
+        }
+        let seen: BTreeSet<String> = names(e, "groups").into_iter().collect();
+        let want: BTreeSet<String> = strings(&truth["groups"]).into_iter().collect();
+        assert_eq!(seen, want, "{protocols}");
+    }
+}

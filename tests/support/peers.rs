@@ -149,3 +149,42 @@ fn start_reporting(mut cmd: Command) -> (super::Server, serde_json::Value) {
         .unwrap_or_else(|| panic!("{cmd:?} gave no port: {truth}"));
     (super::Server::adopt(child, port), truth)
 }
+
+/// The JSSE peer (tests/peers/jsse), compiled once per test binary with the JDK's javac.
+fn jsse_classes() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("jsse-{}", std::process::id()));
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/jsse/TlsServer.java");
+        let out = Command::new("javac")
+            .arg("-d")
+            .arg(&dir)
+            .arg(&source)
+            .output()
+            .unwrap_or_else(|e| panic!("javac (.ci/run installs openjdk-17-jdk-headless): {e}"));
+        assert!(
+            out.status.success(),
+            "javac: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+/// Starts the JSSE server with a PKCS#12 keystore, these protocols and suites (JSSE names,
+/// comma-separated) and named groups, and returns it with what JSSE says it has in effect.
+pub fn jsse(
+    keystore: &str,
+    password: &str,
+    protocols: &str,
+    suites: &str,
+    groups: &str,
+) -> (super::Server, serde_json::Value) {
+    let mut cmd = Command::new("java");
+    cmd.arg(format!("-Djdk.tls.namedGroups={groups}"))
+        .arg("-cp")
+        .arg(jsse_classes())
+        .args(["TlsServer", keystore, password, protocols, suites]);
+    start_reporting(cmd)
+}
