@@ -71,6 +71,16 @@ pub fn python_output(code: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs a peer's build and insists that it succeeds.
+fn build(mut cmd: Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The Go crypto/tls peer (tests/peers/go-tls), built once per test binary with Debian's Go
 /// and the standard library only.
 fn go_tls_binary() -> &'static Path {
@@ -79,20 +89,14 @@ fn go_tls_binary() -> &'static Path {
         let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
         let bin = tmp.join(format!("go-tls-{}", std::process::id()));
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/go-tls/main.go");
-        let out = Command::new("go")
-            .args(["build", "-o"])
+        let mut go = Command::new("go");
+        go.args(["build", "-o"])
             .arg(&bin)
             .arg(&source)
             .env("GO111MODULE", "off")
             .env("GOCACHE", tmp.join("go-cache"))
-            .env("GOPATH", tmp.join("go-path"))
-            .output()
-            .unwrap_or_else(|e| panic!("go build (.ci/run installs golang-go): {e}"));
-        assert!(
-            out.status.success(),
-            "go build: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .env("GOPATH", tmp.join("go-path"));
+        build(go, "go build (.ci/run installs golang-go)");
         bin
     })
 }
@@ -157,17 +161,9 @@ fn jsse_classes() -> &'static Path {
         let dir =
             Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("jsse-{}", std::process::id()));
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/jsse/TlsServer.java");
-        let out = Command::new("javac")
-            .arg("-d")
-            .arg(&dir)
-            .arg(&source)
-            .output()
-            .unwrap_or_else(|e| panic!("javac (.ci/run installs openjdk-17-jdk-headless): {e}"));
-        assert!(
-            out.status.success(),
-            "javac: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut javac = Command::new("javac");
+        javac.arg("-d").arg(&dir).arg(&source);
+        build(javac, "javac (.ci/run installs openjdk-17-jdk-headless)");
         dir
     })
 }
