@@ -450,3 +450,64 @@ fn jsse_servers_are_read_exactly() {
         assert_eq!(seen, want, "{protocols}");
     }
 }
+
+/// Botan 2 (`botan tls_server` with a policy file): ground truth is the suites `botan
+/// tls_ciphers` says the policy enables (those an RSA certificate can serve, in Botan's order)
+/// and the policy's own key exchange groups.
+#[test]
+fn botan_server_is_read_exactly() {
+    let m = material();
+    let policy = m.dir.join(format!("botan-{}.policy", free_port()));
+    let groups = ["x25519", "secp256r1"];
+    let text = format!(
+        "allow_tls10 = false\nallow_tls11 = false\nallow_tls12 = true\nallow_dtls10 = false\n\
+         allow_dtls12 = false\nallowed_ciphers = AES-256/GCM ChaCha20Poly1305 AES-128/GCM AES-128\n\
+         allowed_macs = AEAD SHA-256 SHA-1\nallowed_key_exchange_methods = ECDH DH\n\
+         allowed_signature_methods = RSA\nallowed_signature_hashes = SHA-512 SHA-384 SHA-256\n\
+         key_exchange_groups = {} ffdhe/ietf/2048\nminimum_dh_group_size = 2048\n\
+         server_uses_own_ciphersuite_preferences = true\n",
+        groups.join(" ")
+    );
+    let _ = std::fs::write(&policy, text);
+    let policy = policy.display().to_string();
+    let listed = std::process::Command::new("botan")
+        .args([
+            "tls_ciphers",
+            &format!("--policy={policy}"),
+            "--version=tls1.2",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("botan (.ci/run installs it): {e}"));
+    let expected: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|s| s.contains("_RSA_"))
+        .map(|s| format!("TLS_{}", s.trim()))
+        .collect();
+    assert!(!expected.is_empty(), "botan tls_ciphers listed nothing");
+    let s = start(
+        "botan",
+        &[
+            "tls_server",
+            &m.path("rsa.crt"),
+            &m.path("rsa.key"),
+            "--port={port}",
+            &format!("--policy={policy}"),
+        ],
+    );
+    let (lines, _) = scan(&[&s.addr()]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.2"], "{e}");
+    let seen: Vec<String> = e["tls"]["versions"][0]["cipher_suites"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["iana"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(seen, expected, "in the server's order");
+    assert_eq!(names(e, "groups"), groups, "{e}");
+    assert_eq!(e["tls"]["dh_params"][0]["named_group"], "ffdhe2048");
+    assert!(
+        undetermined(e).is_empty(),
+        "Botan 2 refuses TLS 1.3 itself: {e}"
+    );
+}
