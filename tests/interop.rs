@@ -511,3 +511,69 @@ fn botan_server_is_read_exactly() {
         "Botan 2 refuses TLS 1.3 itself: {e}"
     );
 }
+
+/// tinysshd (under tcpserver): ground truth is what its manual says each flag enables (-s
+/// state-of-the-art: ssh-ed25519, curve25519-sha256, chacha20-poly1305; -p post-quantum:
+/// sntrup761x25519-sha512) and the host key tinysshd-printkey prints.
+#[test]
+fn tinysshd_is_read_exactly() {
+    let dir = material().dir.join(format!("tinyssh-{}", free_port()));
+    let keys = dir.join("keys").display().to_string();
+    let _ = std::fs::create_dir_all(&dir);
+    let made = std::process::Command::new("tinysshd-makekey")
+        .arg(&keys)
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "tinysshd-makekey");
+    let printed = std::process::Command::new("tinysshd-printkey")
+        .arg(&keys)
+        .output()
+        .unwrap_or_else(|e| panic!("tinysshd-printkey: {e}"));
+    let public = dir.join("key.pub");
+    let _ = std::fs::write(&public, &printed.stdout);
+    let fingerprint = fingerprint_of(&public.display().to_string());
+    for (flag, post_quantum) in [("-p", true), ("-P", false)] {
+        let s = start(
+            "tcpserver",
+            &[
+                "-q",
+                "127.0.0.1",
+                "{port}",
+                "/usr/sbin/tinysshd",
+                flag,
+                &keys,
+            ],
+        );
+        let port = s.port.to_string();
+        let (lines, _) = scan(&["--ssh-ports", &port, &s.addr()]);
+        let ssh = &lines[0]["ssh"];
+        assert_eq!(
+            strings(&ssh["host_key_algorithms"]),
+            ["ssh-ed25519"],
+            "{flag}"
+        );
+        for list in ["ciphers_client_to_server", "ciphers_server_to_client"] {
+            assert_eq!(
+                strings(&ssh[list]),
+                ["chacha20-poly1305@openssh.com"],
+                "{flag}"
+            );
+        }
+        let kex = strings(&ssh["kex"]);
+        assert!(
+            kex.contains(&"curve25519-sha256".to_owned()),
+            "{flag}: {kex:?}"
+        );
+        assert_eq!(
+            kex.contains(&"sntrup761x25519-sha512@openssh.com".to_owned()),
+            post_quantum,
+            "{flag}: {kex:?}"
+        );
+        let host_keys: Vec<&str> = ssh["host_keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["fingerprint_sha256"].as_str())
+            .collect();
+        assert_eq!(host_keys, [fingerprint.as_str()], "{flag}");
+    }
+}
