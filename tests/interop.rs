@@ -226,17 +226,13 @@ fn go_crypto_tls_servers_are_read_exactly() {
     }
 }
 
-/// Scans a Python SSH peer and compares every KEXINIT list in order (the protocol markers
-/// apart) and the host key with what its library says.
-fn python_ssh_peer_is_read_exactly(script: &str) {
-    let dir = material().dir.join(format!("{script}-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
-    let key = keygen(&dir, "rsa", &["-t", "rsa", "-b", "2048", "-m", "PEM"]);
-    let (server, truth) = peers::python_ssh(script, &key);
+/// Scans an SSH peer and compares every KEXINIT list in order (the protocol markers apart) and
+/// the host key with what its library says.
+fn ssh_peer_is_read_exactly(name: &str, server: &Server, truth: &Value, fingerprint: &str) {
     let port = server.port.to_string();
     let (lines, _) = scan(&["--ssh-ports", &port, &server.addr()]);
     let e = &lines[0];
-    assert_eq!(e["service"], "ssh", "{script}: {e}");
+    assert_eq!(e["service"], "ssh", "{name}: {e}");
     let lists = &truth["lists"];
     let markers: Vec<String> = strings(&lists["kex"])
         .into_iter()
@@ -247,8 +243,8 @@ fn python_ssh_peer_is_read_exactly(script: &str) {
         .filter(|k| !markers.contains(k))
         .collect();
     let ssh = &e["ssh"];
-    assert_eq!(strings(&ssh["kex"]), kex, "{script}");
-    assert_eq!(strings(&ssh["kex_markers"]), markers, "{script}");
+    assert_eq!(strings(&ssh["kex"]), kex, "{name}");
+    assert_eq!(strings(&ssh["kex_markers"]), markers, "{name}");
     for (ours, theirs) in [
         ("host_key_algorithms", "host_key"),
         ("ciphers_client_to_server", "ciphers_c2s"),
@@ -261,7 +257,7 @@ fn python_ssh_peer_is_read_exactly(script: &str) {
         assert_eq!(
             strings(&ssh[ours]),
             strings(&lists[theirs]),
-            "{script} {ours}"
+            "{name} {ours}"
         );
     }
     let fingerprints: Vec<&str> = ssh["host_keys"]
@@ -270,11 +266,32 @@ fn python_ssh_peer_is_read_exactly(script: &str) {
         .flatten()
         .filter_map(|k| k["fingerprint_sha256"].as_str())
         .collect();
-    assert_eq!(
-        fingerprints,
-        [truth["fingerprint"].as_str().unwrap_or("?")],
-        "{script}"
-    );
+    assert_eq!(fingerprints, [fingerprint], "{name}");
+}
+
+/// A host key for an SSH peer, made in a scratch directory: its path and fingerprint.
+fn peer_host_key(name: &str, args: &[&str]) -> (String, String) {
+    let dir = material().dir.join(format!("{name}-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let key = keygen(&dir, "host", args);
+    let fingerprint = fingerprint_of(&format!("{key}.pub"));
+    (key, fingerprint)
+}
+
+/// Scans a Python SSH peer of tests/peers.
+fn python_ssh_peer_is_read_exactly(script: &str) {
+    let (key, fingerprint) = peer_host_key(script, &["-t", "rsa", "-b", "2048", "-m", "PEM"]);
+    let (server, truth) = peers::python_ssh(script, &key);
+    assert_eq!(truth["fingerprint"], fingerprint.as_str(), "{script}");
+    ssh_peer_is_read_exactly(script, &server, &truth, &fingerprint);
+}
+
+/// russh, against the lists its `write_kex` builds from its defaults for an Ed25519 key.
+#[test]
+fn russh_server_is_read_exactly() {
+    let (key, fingerprint) = peer_host_key("russh", &["-t", "ed25519"]);
+    let (server, truth) = peers::russh(&key);
+    ssh_peer_is_read_exactly("russh", &server, &truth, &fingerprint);
 }
 
 /// paramiko, against the KEXINIT paramiko's own code builds for its configuration.

@@ -184,3 +184,38 @@ pub fn jsse(
         .args(["TlsServer", keystore, password, protocols, suites]);
     start_reporting(cmd)
 }
+
+/// The russh peer (tests/peers/russh-server), built once per machine with its own lockfile, in
+/// its own target directory: it is no part of fipsgate's dependency tree.
+fn russh_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("russh");
+        let manifest =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/russh-server/Cargo.toml");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build_cmd = Command::new(cargo);
+        build_cmd
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--quiet",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target);
+        build(build_cmd, "cargo build of tests/peers/russh-server");
+        target.join("release/russh-peer")
+    })
+    .clone()
+}
+
+/// Starts the russh SSH server with this host key (OpenSSH format), and returns it with the
+/// KEXINIT lists russh builds for it.
+pub fn russh(host_key: &str) -> (super::Server, serde_json::Value) {
+    let mut cmd = Command::new(russh_binary());
+    cmd.arg(host_key).stderr(std::process::Stdio::null());
+    start_reporting(cmd)
+}
