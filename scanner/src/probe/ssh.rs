@@ -3,6 +3,7 @@
 //! the group-exchange moduli the server hands out.
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
 use crate::observation::{SshCertificate, SshHostKey, SshObservation};
+use crate::wire::kexinit_rules;
 use crate::wire::ssh::{self, HostKey, KexInit, KexReply};
 use crate::wire::ssh_stream::{GreetingReader, PacketReader, SshStreamError};
 use crate::wire::WireError;
@@ -302,8 +303,11 @@ fn verify(host_key: &HostKey, sig_blob: &[u8], h: &[u8]) -> Result<bool, WireErr
     Ok(ok)
 }
 
+/// The server's first name that is a valid algorithm name (RFC 4251 6), or `none`: a hostile
+/// server's malformed names are never echoed back.
 fn first_or_none(list: &[String]) -> Vec<String> {
-    list.first()
+    list.iter()
+        .find(|n| kexinit_rules::valid_name(n))
         .cloned()
         .map_or_else(|| vec!["none".to_owned()], |f| vec![f])
 }
@@ -410,7 +414,13 @@ async fn gex_size(
 ) -> Result<u32, ProbeError> {
     let mut session = Session::open(addr, cfg).await?;
     let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
-    let ours = client_kexinit(&server, kex, server.host_key.clone());
+    let host_keys = server
+        .host_key
+        .iter()
+        .filter(|n| kexinit_rules::valid_name(n))
+        .cloned()
+        .collect();
+    let ours = client_kexinit(&server, kex, host_keys);
     session.send_payload(&ours.encode([0x5A; 16])).await?;
     session
         .send_payload(&ssh::gex_request(preferred.min(1024), preferred, 8192))
@@ -519,6 +529,50 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::kexinit_rules::{identification_violations, kexinit_violations};
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn every_kexinit_the_probe_builds_keeps_rfc_4253() {
+        assert!(identification_violations(CLIENT_ID).is_empty());
+        let openssh = KexInit {
+            kex: names(&["curve25519-sha256", "ecdh-sha2-nistp256"]),
+            host_key: names(&["rsa-sha2-512", "ssh-ed25519"]),
+            ciphers_client_to_server: names(&["chacha20-poly1305@openssh.com", "aes128-ctr"]),
+            ciphers_server_to_client: names(&["chacha20-poly1305@openssh.com", "aes128-ctr"]),
+            macs_client_to_server: names(&["umac-64-etm@openssh.com"]),
+            macs_server_to_client: names(&["umac-64-etm@openssh.com"]),
+            compression_client_to_server: names(&["none"]),
+            compression_server_to_client: names(&["none"]),
+            ..Default::default()
+        };
+        // A hostile server: empty lists, and names that break RFC 4251 first.
+        let long = "x".repeat(80);
+        let hostile = KexInit {
+            host_key: names(&[&long, "ssh-ed25519"]),
+            ciphers_client_to_server: names(&["a b", "aes256-ctr"]),
+            macs_server_to_client: names(&["\u{1}"]),
+            ..Default::default()
+        };
+        for server in [&openssh, &hostile] {
+            for (kex, _) in KEX_METHODS {
+                for host_key in [vec!["ssh-ed25519".to_owned()], server.host_key.clone()] {
+                    let host_key: Vec<String> = host_key
+                        .into_iter()
+                        .filter(|n| kexinit_rules::valid_name(n))
+                        .collect();
+                    let ours = client_kexinit(server, kex, host_key);
+                    let sent = KexInit::parse(&ours.encode([7; 16]))
+                        .unwrap_or_else(|e| panic!("{kex}: {e}"));
+                    let broken = kexinit_violations(&sent);
+                    assert!(broken.is_empty(), "{kex} against {server:?}: {broken:#?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn one_exchange_per_key() {

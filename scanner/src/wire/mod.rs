@@ -5,6 +5,7 @@ pub mod certificate;
 pub mod client_hello;
 pub mod flight;
 pub mod hello_rules;
+pub mod kexinit_rules;
 pub mod record;
 pub mod server_hello;
 pub mod server_key_exchange;
