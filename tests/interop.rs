@@ -20,6 +20,23 @@ fn truth_versions(truth: &Value) -> Vec<String> {
     versions
 }
 
+/// Every certificate chain the scan read starts with the test certificate (rsa.crt), which
+/// every TLS peer here serves.
+fn serves_the_test_certificate(e: &Value) {
+    let want = fingerprint(&material().path("rsa.crt"));
+    let leaves: Vec<&str> = e["tls"]["certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["chain"][0]["sha256"].as_str())
+        .collect();
+    assert!(!leaves.is_empty(), "no certificate read: {e}");
+    assert!(
+        leaves.iter().all(|l| *l == want),
+        "{leaves:?} against {want}"
+    );
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .into_iter()
@@ -76,6 +93,7 @@ print(json.dumps({
     let e = &lines[0];
     let want = truth_versions(&truth);
     assert_eq!(versions(e), want, "{e}");
+    serves_the_test_certificate(e);
     for version in &want {
         assert_eq!(
             suites(e, version),
@@ -213,6 +231,7 @@ fn go_crypto_tls_servers_are_read_exactly() {
         let e = &lines[0];
         let want = truth_versions(&truth);
         assert_eq!(versions(e), want, "{flags:?}: {e}");
+        serves_the_test_certificate(e);
         for version in &want {
             let seen: BTreeSet<String> = suites(e, version).into_iter().collect();
             let truth: BTreeSet<String> =
@@ -352,8 +371,39 @@ fn rustls_server(
     port
 }
 
+/// The signature schemes a rustls server signs TLS 1.2 key exchanges with for rsa.key, in its
+/// order: rustls's own signing key chooses, offered every scheme rustls knows, until it has none.
+fn rustls_rsa_schemes() -> Vec<String> {
+    use rustls::pki_types::pem::PemObject;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(material().path("rsa.key"))
+        .unwrap_or_else(|e| panic!("rsa.key: {e}"));
+    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
+        .unwrap_or_else(|e| panic!("rsa.key: {e}"));
+    let mut offered: Vec<rustls::SignatureScheme> = (0..=u16::MAX)
+        .map(rustls::SignatureScheme::from)
+        .filter(|s| !matches!(s, rustls::SignatureScheme::Unknown(_)))
+        .collect();
+    let mut chosen = Vec::new();
+    while let Some(signer) = signing.choose_scheme(&offered) {
+        let scheme = signer.scheme();
+        offered.retain(|s| *s != scheme);
+        chosen.push(format!("0x{:04X}", u16::from(scheme)));
+    }
+    chosen
+}
+
+/// The codes in one of an endpoint's TLS lists, in order.
+fn names_codes(endpoint: &Value, field: &str) -> Vec<String> {
+    endpoint["tls"][field]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// rustls (with every suite and group it has, not the FIPS subset): ground truth is the
-/// server's own configuration, in its order.
+/// server's own configuration, in its order, and the schemes its signing key chooses.
 #[test]
 fn rustls_servers_are_read_exactly() {
     use rustls::crypto::aws_lc_rs::{cipher_suite as cs, kx_group};
@@ -372,6 +422,8 @@ fn rustls_servers_are_read_exactly() {
     let (lines, _) = scan(&[&format!("127.0.0.1:{port}")]);
     let e = &lines[0];
     assert_eq!(versions(e), ["tls1.2", "tls1.3"], "{e}");
+    serves_the_test_certificate(e);
+    assert_eq!(names_codes(e, "signature_schemes"), rustls_rsa_schemes());
     let in_order = |v: &str| -> Vec<String> {
         both.iter()
             .filter(|s| (s.version() == &rustls::version::TLS13) == (v == "tls1.3"))
@@ -394,6 +446,7 @@ fn rustls_servers_are_read_exactly() {
     let (lines, _) = scan(&[&format!("127.0.0.1:{port}")]);
     let e = &lines[0];
     assert_eq!(versions(e), ["tls1.3"], "{e}");
+    serves_the_test_certificate(e);
     assert_eq!(suites(e, "tls1.3"), ["0x1301"]);
     let groups: BTreeSet<String> = names(e, "groups").into_iter().collect();
     let want: BTreeSet<String> = ["X25519MLKEM768", "secp256r1"].map(String::from).into();
@@ -445,6 +498,7 @@ fn jsse_servers_are_read_exactly() {
             .collect();
         want.sort();
         assert_eq!(versions(e), want, "{protocols}: {e}");
+        serves_the_test_certificate(e);
         for version in &want {
             // JSSE's TLS_AES_*/TLS_CHACHA20_* names are the TLS 1.3 suites.
             let tls13 = version == "tls1.3";
@@ -514,6 +568,7 @@ fn botan_server_is_read_exactly() {
     let (lines, _) = scan(&[&s.addr()]);
     let e = &lines[0];
     assert_eq!(versions(e), ["tls1.2"], "{e}");
+    serves_the_test_certificate(e);
     let seen: Vec<String> = e["tls"]["versions"][0]["cipher_suites"]
         .as_array()
         .into_iter()
