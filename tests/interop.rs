@@ -649,3 +649,60 @@ fn tinysshd_is_read_exactly() {
         assert_eq!(host_keys, [fingerprint.as_str()], "{flag}");
     }
 }
+
+/// Whether a hello is a TLS 1.1 ClientHello (client_version 0x0302).
+fn tls11_hello(record: &[u8]) -> bool {
+    HelloView::parse_record(record).is_ok_and(|h| h.version == 0x0302)
+}
+
+/// Whether a hello is a TLS 1.1 ClientHello offering extended_master_secret.
+fn tls11_hello_with_ems(record: &[u8]) -> bool {
+    HelloView::parse_record(record)
+        .is_ok_and(|h| h.version == 0x0302 && h.extensions.iter().any(|(t, _)| *t == 23))
+}
+
+/// A version whose hellos meet a reset is tried once more with minimal hellos: answered, it is
+/// enumerated that way; still unanswered, it is undetermined, never "not supported".
+#[test]
+fn a_version_answered_with_resets_is_retried_minimal_then_undetermined() {
+    let m = material();
+    let s = openssl_server(&[
+        "-cert",
+        &m.path("rsa.crt"),
+        "-key",
+        &m.path("rsa.key"),
+        "-cipher",
+        "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+        "-groups",
+        "P-256",
+    ]);
+    let (lines, _) = scan(&[&s.addr()]);
+    assert_eq!(
+        versions(&lines[0]),
+        ["tls1.0", "tls1.1", "tls1.2", "tls1.3"]
+    );
+    let direct_tls11 = suites(&lines[0], "tls1.1");
+
+    // A middlebox that resets TLS 1.1 hellos carrying extended_master_secret.
+    let relay = filtering_relay(s.port, tls11_hello_with_ems);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.0", "tls1.1", "tls1.2", "tls1.3"], "{e}");
+    assert_eq!(suites(e, "tls1.1"), direct_tls11);
+    assert!(
+        e["tls"]["notes"]
+            .to_string()
+            .contains("only minimal hellos"),
+        "{e}"
+    );
+    assert!(undetermined(e).is_empty(), "{e}");
+
+    // One that resets every TLS 1.1 hello: TLS 1.1 is undetermined, not absent.
+    let relay = filtering_relay(s.port, tls11_hello);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let e = &lines[0];
+    assert_eq!(versions(e), ["tls1.0", "tls1.2", "tls1.3"], "{e}");
+    let items = undetermined(e);
+    assert_eq!(items.len(), 1, "{e}");
+    assert_eq!(items[0].0, "tls1.1");
+}

@@ -33,7 +33,16 @@ struct HelloOptions {
     compression: Option<Vec<u8>>,
     fallback_scsv: bool,
     alpn: bool,
+    /// The most conservative hello that can still negotiate: SNI, the common curves, point
+    /// formats and (TLS 1.2) the common signature schemes, nothing else.
+    minimal: bool,
 }
+
+/// The groups and signature schemes of a minimal hello: what every TLS stack has.
+const MINIMAL_GROUPS: [u16; 4] = [0x0017, 0x0018, 0x0019, 0x001D];
+const MINIMAL_SIGALGS: [u16; 8] = [
+    0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0403, 0x0503,
+];
 
 /// A TLS probe of one address.
 pub struct TlsProbe {
@@ -61,6 +70,9 @@ pub struct TlsProbe {
     cut_short: u32,
     /// Hellos that got no answer at all before the server ever answered one.
     unanswered: u32,
+    /// TLS 1.0-1.2 and SSL 3.0 versions whose hellos ended in a reset or silence, not an alert:
+    /// their absence is not established.
+    unsettled: Vec<TlsVersion>,
     /// A real TLS 1.3 handshake completed.
     tls13_completed: bool,
     /// How a real TLS 1.3 handshake broke the protocol (not an alert: a misbehaving peer).
@@ -156,6 +168,7 @@ impl TlsProbe {
             violation: None,
             cut_short: 0,
             unanswered: 0,
+            unsettled: Vec::new(),
             tls13_completed: false,
             tls13_violation: None,
             obs: TlsObservation::default(),
@@ -171,6 +184,14 @@ impl TlsProbe {
         let mut extensions = Vec::new();
         if let Some(sni) = &self.cfg.sni {
             extensions.push(Extension::ServerName(sni.clone()));
+        }
+        if opt.minimal && !tls13 {
+            extensions.push(Extension::SupportedGroups(MINIMAL_GROUPS.to_vec()));
+            extensions.push(Extension::EcPointFormats(vec![0]));
+            if version >= TlsVersion::Tls12 {
+                extensions.push(Extension::SignatureAlgorithms(MINIMAL_SIGALGS.to_vec()));
+            }
+            return self.client_hello(version, suites, opt, Some(extensions));
         }
         extensions.push(Extension::SupportedGroups(
             opt.groups.clone().unwrap_or_else(|| groups_for(version)),
@@ -198,6 +219,19 @@ impl TlsProbe {
         if opt.alpn {
             extensions.push(Extension::Alpn(vec![b"h2".to_vec(), b"http/1.1".to_vec()]));
         }
+        let extensions = (!self.without_extensions).then_some(extensions);
+        self.client_hello(version, suites, opt, extensions)
+    }
+
+    /// The hello's record bytes around its suites (signalling values added) and extensions.
+    fn client_hello(
+        &self,
+        version: TlsVersion,
+        suites: Vec<u16>,
+        opt: &HelloOptions,
+        extensions: Option<Vec<Extension>>,
+    ) -> Vec<u8> {
+        let tls13 = version == TlsVersion::Tls13;
         let wire_version = if tls13 { 0x0303 } else { version.wire() };
         ClientHello {
             record_version: if version == TlsVersion::Ssl3 {
@@ -214,7 +248,7 @@ impl TlsProbe {
             },
             cipher_suites: suites,
             compression_methods: opt.compression.clone().unwrap_or_else(|| vec![0]),
-            extensions: (!self.without_extensions).then_some(extensions),
+            extensions,
         }
         .encode()
     }
@@ -374,6 +408,7 @@ impl TlsProbe {
     ) -> Result<Vec<(ServerHello, Flight)>, ProbeError> {
         let mut remaining = candidates;
         let mut picks = Vec::new();
+        let mut unanswered = false;
         while !remaining.is_empty() {
             let window: Vec<u16> = remaining
                 .iter()
@@ -381,6 +416,7 @@ impl TlsProbe {
                 .take(self.max_suites.unwrap_or(usize::MAX))
                 .collect();
             let answer = self.exchange(&self.hello(version, &window, opt)).await?;
+            unanswered = matches!(answer, Answer::Closed | Answer::Silent);
             match answer {
                 Answer::Hello(h, flight) => {
                     let negotiated = h.negotiated_version().map_err(malformed)?;
@@ -426,7 +462,50 @@ impl TlsProbe {
                 _ => break,
             }
         }
+        if picks.is_empty() && unanswered && !self.unsettled.contains(&version) {
+            self.unsettled.push(version);
+        }
         Ok(picks)
+    }
+
+    /// Versions whose hellos met a reset or silence while the server answers others get one
+    /// more try with minimal hellos (the most conservative form that can still negotiate):
+    /// answered, the version is enumerated that way and a note says so; refused with an alert,
+    /// it is absent; unanswered again, it is undetermined.
+    async fn settle_unanswered_versions(
+        &mut self,
+        legacy: &mut Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>,
+    ) -> Result<(), ProbeError> {
+        for version in std::mem::take(&mut self.unsettled) {
+            if self.broken {
+                break;
+            }
+            let minimal = HelloOptions {
+                minimal: true,
+                ..Default::default()
+            };
+            let picks = self
+                .eliminate(version, suites_for(version), &minimal)
+                .await?;
+            if !picks.is_empty() {
+                self.obs.notes.push(format!(
+                    "{version}: the server answers only minimal hellos (SNI, supported groups, point formats, signature algorithms); its suites were enumerated that way, and the features were read on the other versions"
+                ));
+                legacy.push((version, picks));
+            } else if self.unsettled.contains(&version) {
+                self.obs.undetermined.push(Undetermined {
+                    item: version.as_str().to_owned(),
+                    status: ItemStatus::Undetermined,
+                    note: format!(
+                        "every {version} hello, full and minimal, ended in a reset or silence instead of an answer or an alert: the server may not have {version}, or may refuse the scanner's hellos"
+                    ),
+                });
+            }
+        }
+        self.unsettled.clear();
+        // The best legacy version comes first.
+        legacy.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+        Ok(())
     }
 
     /// Whether the server keeps its own order: offer the found suites reversed. The same hello
@@ -490,6 +569,12 @@ impl TlsProbe {
         }
         if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             return Err(self.nothing_accepted());
+        }
+        // Only a server that answers some TLS version shows that its silence is a choice.
+        if self.without_extensions || (legacy.is_empty() && tls13.is_none()) {
+            self.unsettled.clear();
+        } else {
+            self.settle_unanswered_versions(&mut legacy).await?;
         }
         if self.cut_short > 0 {
             self.obs.notes.push(format!(
@@ -1126,6 +1211,13 @@ mod tests {
             ),
         ];
         if version != TlsVersion::Tls13 {
+            options.push((
+                "minimal".to_owned(),
+                HelloOptions {
+                    minimal: true,
+                    ..Default::default()
+                },
+            ));
             options.push((
                 "compression and ALPN".to_owned(),
                 HelloOptions {
