@@ -706,3 +706,31 @@ fn a_version_answered_with_resets_is_retried_minimal_then_undetermined() {
     assert_eq!(items.len(), 1, "{e}");
     assert_eq!(items[0].0, "tls1.1");
 }
+
+/// A TLS 1.3 hello that does not offer x25519.
+fn tls13_hello_without_x25519(record: &[u8]) -> bool {
+    use fipsgate_scanner::wire::client_hello::ext;
+    HelloView::parse_record(record).is_ok_and(|h| {
+        h.offered().contains(&0x0304) && !h.list(ext::SUPPORTED_GROUPS).contains(&0x001D)
+    })
+}
+
+/// Group probes that meet a reset or silence are tried once more, then leave the group list
+/// undetermined instead of reading as "not accepted".
+#[test]
+fn groups_behind_resets_are_undetermined_not_absent() {
+    let m = material();
+    let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let (lines, _) = scan(&[&s.addr()]);
+    let direct = names(&lines[0], "groups");
+    assert!(direct.len() > 1 && direct[0] == "x25519", "{direct:?}");
+    assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
+
+    let relay = filtering_relay(s.port, tls13_hello_without_x25519);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let e = &lines[0];
+    assert_eq!(names(e, "groups"), ["x25519"], "{e}");
+    let items = undetermined(e);
+    assert_eq!(items.len(), 1, "{e}");
+    assert_eq!(items[0].0, "tls1.3 groups");
+}

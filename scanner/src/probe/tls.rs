@@ -679,6 +679,32 @@ impl TlsProbe {
         });
     }
 
+    /// A group-elimination hello, tried once more when it meets a reset or silence: a refusal
+    /// ends the list, but a second silence leaves the rest of the list undetermined, never
+    /// "not accepted".
+    async fn exchange_or_settle(
+        &mut self,
+        hello: &[u8],
+        version: TlsVersion,
+    ) -> Result<Answer, ProbeError> {
+        let unanswered = |a: &Answer| matches!(a, Answer::Closed | Answer::Silent);
+        let first = self.exchange(hello).await?;
+        if !unanswered(&first) || self.broken {
+            return Ok(first);
+        }
+        let again = self.exchange(hello).await?;
+        if unanswered(&again) && !self.broken {
+            self.obs.undetermined.push(Undetermined {
+                item: format!("{version} groups"),
+                status: ItemStatus::Undetermined,
+                note: format!(
+                    "a {version} hello offering only groups not yet seen ended in a reset or silence, twice: the groups listed may not be all the server accepts"
+                ),
+            });
+        }
+        Ok(again)
+    }
+
     /// Keeps the first protocol violation, and notes each.
     fn violated(&mut self, what: String) {
         self.violation.get_or_insert_with(|| what.clone());
@@ -764,10 +790,8 @@ impl TlsProbe {
                 groups: Some(groups_left.clone()),
                 ..Default::default()
             };
-            match self
-                .exchange(&self.hello(TlsVersion::Tls13, &suites, &opt))
-                .await?
-            {
+            let hello = self.hello(TlsVersion::Tls13, &suites, &opt);
+            match self.exchange_or_settle(&hello, TlsVersion::Tls13).await? {
                 Answer::Hello(h, _) if h.is_hello_retry_request() => {
                     match h.key_share_group().map_err(malformed)? {
                         Some(g) if groups_left.contains(&g) => {
@@ -960,9 +984,8 @@ impl TlsProbe {
                 groups: Some(offered),
                 ..Default::default()
             };
-            let Answer::Hello(h, flight) =
-                self.exchange(&self.hello(version, &suites, &opt)).await?
-            else {
+            let hello = self.hello(version, &suites, &opt);
+            let Answer::Hello(h, flight) = self.exchange_or_settle(&hello, version).await? else {
                 break;
             };
             let signed = tls::suite_by_code(h.cipher_suite).is_some_and(|s| s.auth != "anon");
