@@ -207,6 +207,17 @@ pub struct Undetermined {
     pub note: String,
 }
 
+impl Undetermined {
+    /// An undetermined item, with what happened.
+    pub fn new(item: impl Into<String>, note: String) -> Self {
+        Self {
+            item: item.into(),
+            status: ItemStatus::Undetermined,
+            note,
+        }
+    }
+}
+
 impl TlsObservation {
     /// The observation in the terms cipher-db judges.
     pub fn to_offer(&self) -> TlsOffer {

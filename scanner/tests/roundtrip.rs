@@ -5,7 +5,7 @@ use fipsgate_cipher_db::assess::TlsFeatures;
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::tls::TlsVersion;
 use fipsgate_scanner::observation::{
-    CodeName, DhInfo, Features, ItemStatus, SuiteRef, TlsObservation, Undetermined, VersionResult,
+    CodeName, DhInfo, Features, SuiteRef, TlsObservation, Undetermined, VersionResult,
 };
 use fipsgate_scanner::report::line::Line;
 use fipsgate_scanner::report::{EndpointReport, Target};
@@ -97,11 +97,7 @@ fn tls_observation() -> impl Strategy<Value = TlsObservation> {
                     notes,
                     undetermined: unsure
                         .into_iter()
-                        .map(|note| Undetermined {
-                            item: "tls1.3".into(),
-                            status: ItemStatus::Undetermined,
-                            note,
-                        })
+                        .map(|note| Undetermined::new("tls1.3", note))
                         .collect(),
                 }
             },

@@ -5,8 +5,7 @@
 use super::certs::{self, KeyFamily, Tls13Check};
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
 use crate::observation::{
-    CertificateChain, CodeName, DhInfo, ItemStatus, SuiteRef, TlsObservation, Undetermined,
-    VersionResult,
+    CertificateChain, CodeName, DhInfo, SuiteRef, TlsObservation, Undetermined, VersionResult,
 };
 use crate::wire::alert::Alert;
 use crate::wire::client_hello::{ext, sslv2_client_hello, ClientHello, Extension};
@@ -24,6 +23,18 @@ const SPLIT_SUITES: usize = 64;
 /// Hellos left unanswered (silence until the timeout) before a server that never answered is
 /// given up as silent: the first, its split retry, and one more version.
 const UNANSWERED_LIMIT: u32 = 3;
+
+/// What offering a version's suites until the server refuses showed.
+struct Elimination {
+    /// The server's picks in order, with their ServerHello and flight.
+    picks: Vec<(ServerHello, Flight)>,
+    /// Nothing was picked, and the last hello met a reset or silence instead of an answer or
+    /// an alert: the version's absence is not established.
+    unanswered: bool,
+}
+
+/// The TLS 1.0-1.2 and SSL 3.0 versions a server accepts, each with its picks, best first.
+type Legacy = Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>;
 
 /// Extras of one hello beyond version and suites.
 #[derive(Debug, Clone, Default)]
@@ -70,9 +81,6 @@ pub struct TlsProbe {
     cut_short: u32,
     /// Hellos that got no answer at all before the server ever answered one.
     unanswered: u32,
-    /// TLS 1.0-1.2 and SSL 3.0 versions whose hellos ended in a reset or silence, not an alert:
-    /// their absence is not established.
-    unsettled: Vec<TlsVersion>,
     /// A real TLS 1.3 handshake completed.
     tls13_completed: bool,
     /// How a real TLS 1.3 handshake broke the protocol (not an alert: a misbehaving peer).
@@ -168,7 +176,6 @@ impl TlsProbe {
             violation: None,
             cut_short: 0,
             unanswered: 0,
-            unsettled: Vec::new(),
             tls13_completed: false,
             tls13_violation: None,
             obs: TlsObservation::default(),
@@ -398,14 +405,13 @@ impl TlsProbe {
         )
     }
 
-    /// Offers `candidates` under `version` until the server refuses; returns the picks in order
-    /// with their ServerHello and flight.
+    /// Offers `candidates` under `version` until the server refuses.
     async fn eliminate(
         &mut self,
         version: TlsVersion,
         candidates: Vec<u16>,
         opt: &HelloOptions,
-    ) -> Result<Vec<(ServerHello, Flight)>, ProbeError> {
+    ) -> Result<Elimination, ProbeError> {
         let mut remaining = candidates;
         let mut picks = Vec::new();
         let mut unanswered = false;
@@ -416,7 +422,7 @@ impl TlsProbe {
                 .take(self.max_suites.unwrap_or(usize::MAX))
                 .collect();
             let answer = self.exchange(&self.hello(version, &window, opt)).await?;
-            unanswered = matches!(answer, Answer::Closed | Answer::Silent);
+            unanswered = answer.unanswered();
             match answer {
                 Answer::Hello(h, flight) => {
                     let negotiated = h.negotiated_version().map_err(malformed)?;
@@ -462,10 +468,10 @@ impl TlsProbe {
                 _ => break,
             }
         }
-        if picks.is_empty() && unanswered && !self.unsettled.contains(&version) {
-            self.unsettled.push(version);
-        }
-        Ok(picks)
+        Ok(Elimination {
+            unanswered: picks.is_empty() && unanswered,
+            picks,
+        })
     }
 
     /// Versions whose hellos met a reset or silence while the server answers others get one
@@ -474,35 +480,34 @@ impl TlsProbe {
     /// it is absent; unanswered again, it is undetermined.
     async fn settle_unanswered_versions(
         &mut self,
-        legacy: &mut Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>,
+        legacy: &mut Legacy,
+        unanswered: Vec<TlsVersion>,
     ) -> Result<(), ProbeError> {
-        for version in std::mem::take(&mut self.unsettled) {
+        let minimal = HelloOptions {
+            minimal: true,
+            ..Default::default()
+        };
+        for version in unanswered {
             if self.broken {
                 break;
             }
-            let minimal = HelloOptions {
-                minimal: true,
-                ..Default::default()
-            };
-            let picks = self
+            let found = self
                 .eliminate(version, suites_for(version), &minimal)
                 .await?;
-            if !picks.is_empty() {
+            if !found.picks.is_empty() {
                 self.obs.notes.push(format!(
                     "{version}: the server answers only minimal hellos (SNI, supported groups, point formats, signature algorithms); its suites were enumerated that way, and the features were read on the other versions"
                 ));
-                legacy.push((version, picks));
-            } else if self.unsettled.contains(&version) {
-                self.obs.undetermined.push(Undetermined {
-                    item: version.as_str().to_owned(),
-                    status: ItemStatus::Undetermined,
-                    note: format!(
+                legacy.push((version, found.picks));
+            } else if found.unanswered {
+                self.obs.undetermined.push(Undetermined::new(
+                    version.as_str(),
+                    format!(
                         "every {version} hello, full and minimal, ended in a reset or silence instead of an answer or an alert: the server may not have {version}, or may refuse the scanner's hellos"
                     ),
-                });
+                ));
             }
         }
-        self.unsettled.clear();
         // The best legacy version comes first.
         legacy.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
         Ok(())
@@ -528,36 +533,41 @@ impl TlsProbe {
         )
     }
 
-    /// TLS 1.2 down to SSL 3.0: the suites each version accepts.
+    /// TLS 1.2 down to SSL 3.0: the suites each version accepts, and the versions whose hellos
+    /// went unanswered.
     async fn eliminate_legacy(
         &mut self,
         opt: &HelloOptions,
-    ) -> Result<Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>, ProbeError> {
+    ) -> Result<(Legacy, Vec<TlsVersion>), ProbeError> {
         let mut legacy = Vec::new();
+        let mut unanswered = Vec::new();
         for version in [
             TlsVersion::Tls12,
             TlsVersion::Tls11,
             TlsVersion::Tls10,
             TlsVersion::Ssl3,
         ] {
-            let picks = self.eliminate(version, suites_for(version), opt).await?;
-            if !picks.is_empty() {
-                legacy.push((version, picks));
+            let found = self.eliminate(version, suites_for(version), opt).await?;
+            if found.unanswered {
+                unanswered.push(version);
+            }
+            if !found.picks.is_empty() {
+                legacy.push((version, found.picks));
             }
         }
-        Ok(legacy)
+        Ok((legacy, unanswered))
     }
 
     /// Runs the whole enumeration.
     pub async fn run(&mut self) -> Result<TlsObservation, ProbeError> {
         let default = HelloOptions::default();
-        let mut legacy = self.eliminate_legacy(&default).await?;
+        let (mut legacy, mut unanswered) = self.eliminate_legacy(&default).await?;
         let tls13 = self.eliminate_tls13().await?;
         self.probe_sslv2().await?;
         if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             // Old stacks reset on any extension: try once more with bare hellos.
             self.without_extensions = true;
-            legacy = self.eliminate_legacy(&default).await?;
+            (legacy, unanswered) = self.eliminate_legacy(&default).await?;
             if legacy.is_empty() {
                 self.without_extensions = false;
             } else {
@@ -571,10 +581,10 @@ impl TlsProbe {
             return Err(self.nothing_accepted());
         }
         // Only a server that answers some TLS version shows that its silence is a choice.
-        if self.without_extensions || (legacy.is_empty() && tls13.is_none()) {
-            self.unsettled.clear();
-        } else {
-            self.settle_unanswered_versions(&mut legacy).await?;
+        let answers_some_version = !legacy.is_empty() || tls13.is_some();
+        if answers_some_version && !self.without_extensions {
+            self.settle_unanswered_versions(&mut legacy, unanswered)
+                .await?;
         }
         if self.cut_short > 0 {
             self.obs.notes.push(format!(
@@ -672,11 +682,9 @@ impl TlsProbe {
                 "no TLS 1.3 hello of the scanner was answered, and a real TLS 1.3 handshake failed without the server refusing TLS 1.3: {why}"
             ),
         };
-        self.obs.undetermined.push(Undetermined {
-            item: TlsVersion::Tls13.as_str().to_owned(),
-            status: ItemStatus::Undetermined,
-            note,
-        });
+        self.obs
+            .undetermined
+            .push(Undetermined::new(TlsVersion::Tls13.as_str(), note));
     }
 
     /// A group-elimination hello, tried once more when it meets a reset or silence: a refusal
@@ -687,20 +695,18 @@ impl TlsProbe {
         hello: &[u8],
         version: TlsVersion,
     ) -> Result<Answer, ProbeError> {
-        let unanswered = |a: &Answer| matches!(a, Answer::Closed | Answer::Silent);
         let first = self.exchange(hello).await?;
-        if !unanswered(&first) || self.broken {
+        if !first.unanswered() || self.broken {
             return Ok(first);
         }
         let again = self.exchange(hello).await?;
-        if unanswered(&again) && !self.broken {
-            self.obs.undetermined.push(Undetermined {
-                item: format!("{version} groups"),
-                status: ItemStatus::Undetermined,
-                note: format!(
+        if again.unanswered() && !self.broken {
+            self.obs.undetermined.push(Undetermined::new(
+                format!("{version} groups"),
+                format!(
                     "a {version} hello offering only groups not yet seen ended in a reset or silence, twice: the groups listed may not be all the server accepts"
                 ),
-            });
+            ));
         }
         Ok(again)
     }

@@ -33,6 +33,13 @@ pub enum Answer {
     Silent,
 }
 
+impl Answer {
+    /// Whether the hello met a reset or silence: no answer and no refusal.
+    pub fn unanswered(&self) -> bool {
+        matches!(self, Self::Closed | Self::Silent)
+    }
+}
+
 /// Why a server's answer could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlightError {
