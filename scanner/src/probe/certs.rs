@@ -248,7 +248,7 @@ pub async fn check_tls13(addr: SocketAddr, cfg: &ProbeConfig) -> Tls13Check {
         Ok((_, suite)) => Tls13Check::Completed(suite),
         Err(Failed::Handshake(e)) if refuses_tls13(&e) => Tls13Check::Refused,
         Err(Failed::Handshake(e)) => Tls13Check::Unclear(handshake_error(e).message),
-        Err(Failed::Connect(e)) => Tls13Check::Unclear(e.message),
+        Err(Failed::Probe(e)) => Tls13Check::Unclear(e.message),
     }
 }
 
@@ -270,9 +270,10 @@ fn refuses_tls13(e: &std::io::Error) -> bool {
 
 /// Why a rustls handshake did not complete.
 enum Failed {
-    /// The connection (or its STARTTLS dialogue) failed first.
-    Connect(ProbeError),
-    /// The handshake failed.
+    /// Before or around the handshake: client setup, the connection, its STARTTLS dialogue, or
+    /// the deadline.
+    Probe(ProbeError),
+    /// The handshake itself failed, with rustls's error.
     Handshake(std::io::Error),
 }
 
@@ -284,7 +285,7 @@ pub async fn handshake_tls13(
 ) -> Result<Tls13Certificates, ProbeError> {
     match handshake(addr, cfg, schemes).await {
         Ok((got, _)) => Ok(got),
-        Err(Failed::Connect(e)) => Err(e),
+        Err(Failed::Probe(e)) => Err(e),
         Err(Failed::Handshake(e)) => Err(handshake_error(e)),
     }
 }
@@ -311,7 +312,7 @@ async fn handshake(
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| {
-            Failed::Connect(ProbeError::new(
+            Failed::Probe(ProbeError::new(
                 ErrorKind::Io,
                 format!("TLS 1.3 client setup: {e}"),
             ))
@@ -321,16 +322,16 @@ async fn handshake(
         .with_no_client_auth();
     let name = match sni {
         Some(host) => ServerName::try_from(host.to_owned()).map_err(|e| {
-            Failed::Connect(ProbeError::new(ErrorKind::Io, format!("SNI {host:?}: {e}")))
+            Failed::Probe(ProbeError::new(ErrorKind::Io, format!("SNI {host:?}: {e}")))
         })?,
         None => ServerName::IpAddress(addr.ip().into()),
     };
-    let conn = Conn::open_tls(addr, cfg).await.map_err(Failed::Connect)?;
+    let conn = Conn::open_tls(addr, cfg).await.map_err(Failed::Probe)?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = tokio::time::timeout(deadline, connector.connect(name, conn.into_stream()))
         .await
         .map_err(|_| {
-            Failed::Connect(ProbeError::new(
+            Failed::Probe(ProbeError::new(
                 ErrorKind::Timeout,
                 "TLS 1.3 handshake timed out",
             ))
