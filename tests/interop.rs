@@ -146,8 +146,7 @@ fn undetermined(e: &Value) -> Vec<(String, String)> {
 /// with no "shall support TLS 1.3" finding resting on it.
 #[test]
 fn a_tls13_the_scanner_cannot_enumerate_is_undetermined_not_absent() {
-    let m = material();
-    let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let s = openssl_rsa_server(&[]);
     let no_tls13_finding = |e: &Value| !e["findings"].to_string().contains("tls-offers-tls13");
 
     let relay = filtering_relay(s.port, scanner_tls13_hello);
@@ -175,13 +174,7 @@ fn a_tls13_the_scanner_cannot_enumerate_is_undetermined_not_absent() {
     assert!(no_tls13_finding(&lines[0]));
 
     // A server without TLS 1.3 says so itself: the absence is certain and the finding stands.
-    let old = openssl_server(&[
-        "-no_tls1_3",
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
-    ]);
+    let old = openssl_rsa_server(&["-no_tls1_3"]);
     let (lines, _) = scan(&[&old.addr()]);
     assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
     assert!(!no_tls13_finding(&lines[0]));
@@ -665,12 +658,7 @@ fn tls11_hello_with_ems(record: &[u8]) -> bool {
 /// enumerated that way; still unanswered, it is undetermined, never "not supported".
 #[test]
 fn a_version_answered_with_resets_is_retried_minimal_then_undetermined() {
-    let m = material();
-    let s = openssl_server(&[
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
+    let s = openssl_rsa_server(&[
         "-cipher",
         "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
         "-groups",
@@ -719,8 +707,7 @@ fn tls13_hello_without_x25519(record: &[u8]) -> bool {
 /// undetermined instead of reading as "not accepted".
 #[test]
 fn groups_behind_resets_are_undetermined_not_absent() {
-    let m = material();
-    let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let s = openssl_rsa_server(&[]);
     let (lines, _) = scan(&[&s.addr()]);
     let direct = names(&lines[0], "groups");
     assert!(direct.len() > 1 && direct[0] == "x25519", "{direct:?}");

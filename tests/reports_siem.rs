@@ -83,24 +83,8 @@ fn fleet() -> Fleet {
     {
         let m = material();
         let modern = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
-        let chacha = openssl_server(&[
-            "-cert",
-            &m.path("rsa.crt"),
-            "-key",
-            &m.path("rsa.key"),
-            "-no_tls1_3",
-            "-cipher",
-            "ECDHE-RSA-CHACHA20-POLY1305",
-        ]);
-        let legacy = openssl_server(&[
-            "-cert",
-            &m.path("rsa.crt"),
-            "-key",
-            &m.path("rsa.key"),
-            "-tls1",
-            "-cipher",
-            "AES128-SHA:@SECLEVEL=0",
-        ]);
+        let chacha = openssl_rsa_server(&["-no_tls1_3", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"]);
+        let legacy = openssl_rsa_server(&["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"]);
         let web = nginx(&format!(
             "ssl_certificate {};\n    ssl_certificate_key {};\n    ssl_protocols TLSv1.2 TLSv1.3;",
             m.path("rsa.crt"),

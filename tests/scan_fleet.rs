@@ -10,7 +10,7 @@ use support::*;
 #[test]
 fn port_lists_and_ranges_report_only_what_answers() {
     let m = material();
-    let a = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let a = openssl_rsa_server(&[]);
     let b = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
     let closed = free_port();
     let ports = format!("{},{},{closed}", a.port, b.port);
@@ -40,7 +40,7 @@ fn port_lists_and_ranges_report_only_what_answers() {
 #[test]
 fn target_files_and_exclusions() {
     let m = material();
-    let a = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let a = openssl_rsa_server(&[]);
     let list = m.dir.join(format!("targets-{}.txt", free_port()));
     let _ = std::fs::write(
         &list,
@@ -138,7 +138,7 @@ fn shards_split_a_list_without_overlap() {
 fn resume_skips_what_an_interrupted_scan_finished() {
     let m = material();
     let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
-    let b = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let b = openssl_rsa_server(&[]);
     let file = m.dir.join(format!("resume-{}.ndjson", a.port));
     let path = file.display().to_string();
     let out = fipsgate(&["scan", "--format", "ndjson", "-o", &path, &a.addr()]);
@@ -204,8 +204,8 @@ fn rate_limits_new_connections() {
 fn diff_lists_appeared_vanished_and_changed_endpoints() {
     let m = material();
     let a = openssl_server(&["-cert", &m.path("ec.crt"), "-key", &m.path("ec.key")]);
-    let b = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
-    let c = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let b = openssl_rsa_server(&[]);
+    let c = openssl_rsa_server(&[]);
     let dir = &m.dir;
     let old = dir
         .join(format!("old-{}.ndjson", a.port))

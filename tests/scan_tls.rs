@@ -21,15 +21,11 @@ fn tls12_server_order_is_exact() {
     let m = material();
     let ciphers =
         "ECDHE-RSA-AES256-GCM-SHA384:AES256-SHA:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-GCM-SHA256";
-    let s = openssl_server(&[
+    let s = openssl_rsa_server(&[
         "-tls1_2",
         "-cipher",
         ciphers,
         "-serverpref",
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
         "-dhparam",
         &m.path("ffdhe2048.pem"),
     ]);
@@ -75,19 +71,8 @@ fn tls12_server_order_is_exact() {
 
 #[test]
 fn tls12_client_order_is_detected() {
-    let m = material();
     let ciphers = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
-    let s = openssl_server(&[
-        "-tls1_2",
-        "-groups",
-        "P-256:P-384",
-        "-cipher",
-        ciphers,
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
-    ]);
+    let s = openssl_rsa_server(&["-tls1_2", "-groups", "P-256:P-384", "-cipher", ciphers]);
     let (e, _) = one(&[&s.addr()]);
     assert_eq!(
         e["tls"]["versions"][0]["server_preference"],
@@ -221,21 +206,9 @@ fn tls12_groups_come_from_server_key_exchange() {
 
 #[test]
 fn legacy_versions_with_seclevel_0() {
-    let m = material();
     for (flag, version) in [("-tls1", "tls1.0"), ("-tls1_1", "tls1.1")] {
         let ciphers = "AES128-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0";
-        let s = openssl_server(&[
-            flag,
-            "-groups",
-            "P-256",
-            "-cipher",
-            ciphers,
-            "-serverpref",
-            "-cert",
-            &m.path("rsa.crt"),
-            "-key",
-            &m.path("rsa.key"),
-        ]);
+        let s = openssl_rsa_server(&[flag, "-groups", "P-256", "-cipher", ciphers, "-serverpref"]);
         let (e, _) = one(&["--policy", "fips-140-3,fips-140-2", &s.addr()]);
         assert_eq!(versions(&e), [version], "{e}");
         assert_eq!(suites(&e, version), openssl_codes(false, &[flag, ciphers]));
@@ -253,14 +226,10 @@ fn legacy_versions_with_seclevel_0() {
 #[test]
 fn custom_dh_prime_is_not_a_named_group() {
     let m = material();
-    let s = openssl_server(&[
+    let s = openssl_rsa_server(&[
         "-tls1_2",
         "-cipher",
         "DHE-RSA-AES256-GCM-SHA384",
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
         "-dhparam",
         &m.path("custom2048.pem"),
     ]);
@@ -274,16 +243,7 @@ fn custom_dh_prime_is_not_a_named_group() {
 #[test]
 fn rsa_and_ecdsa_certificates_at_once() {
     let m = material();
-    let s = openssl_server(&[
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
-        "-dcert",
-        &m.path("ec.crt"),
-        "-dkey",
-        &m.path("ec.key"),
-    ]);
+    let s = openssl_rsa_server(&["-dcert", &m.path("ec.crt"), "-dkey", &m.path("ec.key")]);
     let (e, _) = one(&[&s.addr()]);
     let got: BTreeSet<String> = e["tls"]["certificates"]
         .as_array()
@@ -341,8 +301,7 @@ fn weak_rsa_key_is_a_finding() {
 fn sha1_signatures_only_is_not_fips_capable() {
     // Issue #17: the server's one signature scheme is rsa_pkcs1_sha1, which SP 800-131A r2
     // disallows for signature generation, so no handshake with it is approved end to end.
-    let m = material();
-    let s = openssl_server(&[
+    let s = openssl_rsa_server(&[
         "-tls1_2",
         "-cipher",
         "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
@@ -350,10 +309,6 @@ fn sha1_signatures_only_is_not_fips_capable() {
         "RSA+SHA1",
         "-groups",
         "P-256",
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
     ]);
     let (e, _) = one(&[&s.addr()]);
     assert_eq!(suites(&e, "tls1.2"), ["0xC02F"]);
@@ -364,8 +319,7 @@ fn sha1_signatures_only_is_not_fips_capable() {
 
 #[test]
 fn ndjson_endpoint_contract() {
-    let m = material();
-    let s = openssl_server(&["-cert", &m.path("rsa.crt"), "-key", &m.path("rsa.key")]);
+    let s = openssl_rsa_server(&[]);
     let (e, code) = one(&["--policy", "fips-140-3,axway-securetransport", &s.addr()]);
     assert_eq!(code, Some(0));
     assert_eq!(e["type"], "endpoint");
@@ -444,17 +398,8 @@ fn bad_targets_are_refused_before_any_connection() {
 
 #[test]
 fn servers_that_drop_large_hellos_are_scanned_in_smaller_hellos() {
-    let m = material();
     let ciphers = "ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA";
-    let s = openssl_server(&[
-        "-tls1_2",
-        "-cipher",
-        ciphers,
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
-    ]);
+    let s = openssl_rsa_server(&["-tls1_2", "-cipher", ciphers]);
     let relay = filtering_relay(s.port, |record| record.len() > 5 + 600);
     let (e, _) = one(&[&format!("127.0.0.1:{relay}")]);
     assert_eq!(e["status"], "ok", "{e}");
@@ -474,12 +419,8 @@ fn servers_that_drop_large_hellos_are_scanned_in_smaller_hellos() {
 fn tls13_only_signature_schemes_and_both_certificates() {
     // TLS 1.3 hides CertificateVerify: real handshakes name the scheme, one eliminated at a time.
     let m = material();
-    let s = openssl_server(&[
+    let s = openssl_rsa_server(&[
         "-tls1_3",
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
         "-dcert",
         &m.path("ec.crt"),
         "-dkey",
@@ -520,15 +461,7 @@ fn servers_that_refuse_extensions_are_scanned_with_bare_hellos() {
     let m = material();
     // ECDHE needs supported_groups, so only suites negotiable without extensions are offered.
     let ciphers = "AES256-SHA:AES128-GCM-SHA256:DHE-RSA-AES128-SHA:@SECLEVEL=0";
-    let s = openssl_server(&[
-        "-tls1_2",
-        "-cipher",
-        ciphers,
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
-    ]);
+    let s = openssl_rsa_server(&["-tls1_2", "-cipher", ciphers]);
     let relay = filtering_relay(s.port, hello_has_extensions);
     let (e, _) = one(&[&format!("127.0.0.1:{relay}")]);
     assert_eq!(e["status"], "ok", "{e}");
@@ -614,17 +547,12 @@ fn sslv2_is_detected_end_to_end() {
 
 /// A TLS 1.0-only `s_server`: ECDHE-RSA-AES256-SHA on P-256 with the RSA certificate.
 fn tls10_server() -> Server {
-    let m = material();
-    openssl_server(&[
+    openssl_rsa_server(&[
         "-tls1",
         "-groups",
         "P-256",
         "-cipher",
         "ECDHE-RSA-AES256-SHA:@SECLEVEL=0",
-        "-cert",
-        &m.path("rsa.crt"),
-        "-key",
-        &m.path("rsa.key"),
     ])
 }
 

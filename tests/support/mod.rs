@@ -165,6 +165,16 @@ pub fn openssl_server(extra: &[&str]) -> Server {
     start("openssl", &args)
 }
 
+/// `openssl s_server` serving the RSA test certificate (rsa.crt, rsa.key), with these extra
+/// arguments.
+pub fn openssl_rsa_server(extra: &[&str]) -> Server {
+    let m = material();
+    let (cert, key) = (m.path("rsa.crt"), m.path("rsa.key"));
+    let mut args = vec!["-cert", &cert, "-key", &key];
+    args.extend_from_slice(extra);
+    openssl_server(&args)
+}
+
 /// Keys, certificates and DH parameters made once per test binary.
 pub struct Material {
     /// Directory holding them.
