@@ -344,13 +344,23 @@ pub fn names(endpoint: &Value, field: &str) -> Vec<String> {
 
 /// The suite codes reported for one version.
 pub fn suites(endpoint: &Value, version: &str) -> Vec<String> {
+    suite_field(endpoint, version, "code")
+}
+
+/// The IANA names of the suites reported for one version.
+pub fn suite_names(endpoint: &Value, version: &str) -> Vec<String> {
+    suite_field(endpoint, version, "iana")
+}
+
+/// One field of each suite reported for one version, in order.
+fn suite_field(endpoint: &Value, version: &str, field: &str) -> Vec<String> {
     endpoint["tls"]["versions"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|v| v["version"] == version)
         .flat_map(|v| v["cipher_suites"].as_array().cloned().unwrap_or_default())
-        .filter_map(|s| s["code"].as_str().map(str::to_owned))
+        .filter_map(|s| s[field].as_str().map(str::to_owned))
         .collect()
 }
 
