@@ -101,22 +101,6 @@ pub const SSLV2_CLIENT_HELLO: Rule = Rule {
     text: "an SSL 2.0 CLIENT-HELLO has version 0x0002, whole three-byte cipher specs and a 16-32 byte challenge",
 };
 
-/// Every rule [`violations`] checks.
-pub const RULES: &[Rule] = &[
-    TLS13_LEGACY_VERSION,
-    TLS13_OBSOLETE_GROUP,
-    TLS13_OBSOLETE_SIGNATURE_SCHEME,
-    TLS13_MANDATORY_EXTENSIONS,
-    TLS13_EXTENSION_NOT_ALLOWED,
-    TLS13_NULL_COMPRESSION,
-    KEY_SHARE_IN_GROUPS,
-    SIGNATURE_ALGORITHMS_BEFORE_TLS12,
-    EXTENSION_ONCE,
-    SUITES_AND_NULL_COMPRESSION,
-    SNI_HOST_NAME,
-    SSLV2_CLIENT_HELLO,
-];
-
 /// Whether a group code is in RFC 8446's obsolete_RESERVED ranges (TLS 1.2-only or retired).
 pub fn obsolete_in_tls13_group(code: u16) -> bool {
     matches!(code, 0x0001..=0x0016 | 0x001A..=0x001C | 0xFF01..=0xFF02)

@@ -35,9 +35,6 @@ pub const NO_GUESS: Rule = Rule {
     text: "first_kex_packet_follows is false: the client sends no guessed key exchange packet",
 };
 
-/// Every rule of this module.
-pub const RULES: &[Rule] = &[IDENTIFICATION, LISTS_NOT_EMPTY, NAMES, NO_GUESS];
-
 /// Whether a name is a valid algorithm name (RFC 4251 6).
 pub fn valid_name(name: &str) -> bool {
     let printable = |s: &str| {
