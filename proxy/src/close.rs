@@ -4,8 +4,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// Why a client connection ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum CloseReason {
     /// Both sides ended the stream.
     #[default]
@@ -78,6 +77,12 @@ impl CloseReason {
             Self::BackendReset => "backend_reset",
             Self::Reset => "reset",
         }
+    }
+}
+
+impl Serialize for CloseReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
