@@ -50,13 +50,20 @@ fn strings(v: &Value) -> Vec<String> {
 #[test]
 fn tlslite_ng_server_is_read_exactly() {
     // Ground truth: the suites and groups tlslite-ng's server picks from (its
-    // _serverGetClientHello with an RSA certificate), from its own default settings.
+    // _serverGetClientHello with an RSA certificate), and the TLS 1.2 signature schemes it
+    // signs with, in the order it prefers them (_sigHashesToList, which
+    // _pickServerKeyExchangeSig walks), from its own default settings.
+    let m = material();
     let truth: Value = serde_json::from_str(&peers::python_output(
-        r#"
+        &r#"
 import json
-from tlslite import HandshakeSettings
+from tlslite import HandshakeSettings, X509CertChain
 from tlslite.constants import CipherSuite
+from tlslite.tlsconnection import TLSConnection
 s = HandshakeSettings().validate()
+chain = X509CertChain()
+chain.parsePemList(open("CERT").read())
+schemes = TLSConnection._sigHashesToList(s, certList=chain, version=(3, 3))
 names = {(3, 1): "tls1.0", (3, 2): "tls1.1", (3, 3): "tls1.2", (3, 4): "tls1.3"}
 def suites(v):
     if v == (3, 4):
@@ -70,11 +77,12 @@ groups = [g for g in s.eccCurves + s.dhGroups
 print(json.dumps({
     "versions": {names[v]: suites(v) for v in s.versions},
     "tls13_groups": groups,
+    "tls12_signature_schemes": ["0x%04X" % (h << 8 | a) for h, a in schemes],
 }))
-"#,
+"#
+        .replace("CERT", &m.path("rsa.crt")),
     ))
     .unwrap_or_else(|e| panic!("tlslite-ng ground truth: {e}"));
-    let m = material();
     let python = peers::python();
     let tls_py = peers::venv().join("bin/tls.py");
     let s = start(
@@ -104,6 +112,11 @@ print(json.dumps({
     let groups: BTreeSet<String> = strings(&truth["tls13_groups"]).into_iter().collect();
     let seen: BTreeSet<String> = names(e, "groups").into_iter().collect();
     assert_eq!(seen, groups);
+    assert_eq!(
+        names_codes(e, "signature_schemes"),
+        strings(&truth["tls12_signature_schemes"]),
+        "TLS 1.2 signature schemes, in the server's order"
+    );
     let findings = e["findings"].to_string();
     assert!(!findings.contains("tls-offers-tls13"), "{findings}");
     assert!(
@@ -197,6 +210,8 @@ fn go_crypto_tls_servers_are_read_exactly() {
             "C02F,C030,CCA8",
             "-curves",
             "secp256r1,x25519",
+            "-sigalgs",
+            "0804,0501,0401",
         ],
         vec![
             "-min",
@@ -215,6 +230,8 @@ fn go_crypto_tls_servers_are_read_exactly() {
             "tls1.3",
             "-curves",
             "secp256r1,secp384r1,secp521r1,x25519",
+            "-sigalgs",
+            "0805,0804,0401",
         ],
     ] {
         let mut all = flags.clone();
@@ -234,6 +251,17 @@ fn go_crypto_tls_servers_are_read_exactly() {
         let seen: BTreeSet<String> = names(e, "groups").into_iter().collect();
         let groups: BTreeSet<String> = strings(&truth["groups"]).into_iter().collect();
         assert_eq!(seen, groups, "{flags:?}");
+        // The key's schemes, as configured; in TLS 1.3, without rsa_pkcs1 (RFC 8446 4.2.3).
+        // Go picks by the client's order, so sets are compared.
+        let tls12 = want.contains(&"tls1.2".to_owned());
+        let configured: BTreeSet<String> = strings(&truth["signature_schemes"])
+            .into_iter()
+            .filter(|s| tls12 || !s.starts_with("0x04") && !s.starts_with("0x05"))
+            .collect();
+        if !configured.is_empty() {
+            let seen: BTreeSet<String> = names_codes(e, "signature_schemes").into_iter().collect();
+            assert_eq!(seen, configured, "{flags:?} signature schemes");
+        }
         assert!(undetermined(e).is_empty(), "{flags:?}: {e}");
     }
 }
@@ -470,19 +498,22 @@ fn jsse_servers_are_read_exactly() {
         ],
         &m.dir,
     );
-    for (protocols, suites_asked, groups) in [
-        (
-            "TLSv1.3,TLSv1.2",
-            "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "secp384r1,x25519",
-        ),
-        (
-            "TLSv1.3",
-            "TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256",
-            "ffdhe2048,secp256r1",
-        ),
+    for settings in [
+        peers::JsseSettings {
+            protocols: "TLSv1.3,TLSv1.2",
+            suites: "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            groups: "secp384r1,x25519",
+            signature_schemes: "rsa_pss_rsae_sha384,rsa_pkcs1_sha256",
+        },
+        peers::JsseSettings {
+            protocols: "TLSv1.3",
+            suites: "TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256",
+            groups: "ffdhe2048,secp256r1",
+            signature_schemes: "rsa_pss_rsae_sha512,rsa_pss_rsae_sha256,rsa_pkcs1_sha384",
+        },
     ] {
-        let (server, truth) = peers::jsse(&keystore, "peer", protocols, suites_asked, groups);
+        let protocols = settings.protocols;
+        let (server, truth) = peers::jsse(&keystore, "peer", &settings);
         let (lines, _) = scan(&[&server.addr()]);
         let e = &lines[0];
         let mut want: Vec<String> = strings(&truth["protocols"])
@@ -508,12 +539,21 @@ fn jsse_servers_are_read_exactly() {
         let seen: BTreeSet<String> = names(e, "groups").into_iter().collect();
         let want: BTreeSet<String> = strings(&truth["groups"]).into_iter().collect();
         assert_eq!(seen, want, "{protocols}");
+        // The schemes it was given; in TLS 1.3 without rsa_pkcs1 (RFC 8446 4.2.3). JSSE picks
+        // by the client's order, so sets are compared.
+        let tls12 = protocols.contains("TLSv1.2");
+        let want: BTreeSet<String> = strings(&truth["signature_schemes"])
+            .into_iter()
+            .filter(|s| tls12 || !s.starts_with("rsa_pkcs1"))
+            .collect();
+        let seen: BTreeSet<String> = names(e, "signature_schemes").into_iter().collect();
+        assert_eq!(seen, want, "{protocols} signature schemes");
     }
 }
 
 /// Botan 2 (`botan tls_server` with a policy file): ground truth is the suites `botan
-/// tls_ciphers` says the policy enables (those an RSA certificate can serve, in Botan's order)
-/// and the policy's own key exchange groups.
+/// tls_ciphers` says the policy enables (those an RSA certificate can serve, in Botan's order),
+/// the policy's own key exchange groups, and its signature methods and hashes.
 #[test]
 fn botan_server_is_read_exactly() {
     let m = material();
@@ -521,9 +561,9 @@ fn botan_server_is_read_exactly() {
     let groups = ["x25519", "secp256r1"];
     let text = format!(
         "allow_tls10 = false\nallow_tls11 = false\nallow_tls12 = true\nallow_dtls10 = false\n\
-         allow_dtls12 = false\nallowed_ciphers = AES-256/GCM ChaCha20Poly1305 AES-128/GCM AES-128\n\
-         allowed_macs = AEAD SHA-256 SHA-1\nallowed_key_exchange_methods = ECDH DH\n\
-         allowed_signature_methods = RSA\nallowed_signature_hashes = SHA-512 SHA-384 SHA-256\n\
+         allow_dtls12 = false\nciphers = AES-256/GCM ChaCha20Poly1305 AES-128/GCM AES-128\n\
+         macs = AEAD SHA-256 SHA-1\nkey_exchange_methods = ECDH DH\n\
+         signature_methods = RSA\nsignature_hashes = SHA-384 SHA-256\n\
          key_exchange_groups = {} ffdhe/ietf/2048\nminimum_dh_group_size = 2048\n\
          server_uses_own_ciphersuite_preferences = true\n",
         groups.join(" ")
@@ -561,6 +601,18 @@ fn botan_server_is_read_exactly() {
     assert_eq!(suite_names(e, "tls1.2"), expected, "in the server's order");
     assert_eq!(names(e, "groups"), groups, "{e}");
     assert_eq!(e["tls"]["dh_params"][0]["named_group"], "ffdhe2048");
+    // The policy's signature methods and hashes: RSA (Botan signs PKCS#1 v1.5 and PSS with it)
+    // by SHA-384 and SHA-256.
+    let seen: BTreeSet<String> = names(e, "signature_schemes").into_iter().collect();
+    let want: BTreeSet<String> = [
+        "rsa_pkcs1_sha256",
+        "rsa_pkcs1_sha384",
+        "rsa_pss_rsae_sha256",
+        "rsa_pss_rsae_sha384",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(seen, want, "{e}");
     assert!(
         undetermined(e).is_empty(),
         "Botan 2 refuses TLS 1.3 itself: {e}"
@@ -710,4 +762,69 @@ fn groups_behind_resets_are_undetermined_not_absent() {
     let items = undetermined(e);
     assert_eq!(items.len(), 1, "{e}");
     assert_eq!(items[0].0, "tls1.3 groups");
+}
+
+/// A TLS 1.2 hello that does not offer both ECDHE-RSA suites of the server below.
+fn tls12_hello_without_both_suites(record: &[u8]) -> bool {
+    HelloView::parse_record(record).is_ok_and(|h| {
+        h.offered() == [0x0303]
+            && !(h.cipher_suites.contains(&0xC013) && h.cipher_suites.contains(&0xC02F))
+    })
+}
+
+/// The same, only when the hello carries session_ticket (the minimal hello does not).
+fn tls12_full_hello_without_both_suites(record: &[u8]) -> bool {
+    tls12_full_hello(record) && tls12_hello_without_both_suites(record)
+}
+
+fn tls12_full_hello(record: &[u8]) -> bool {
+    HelloView::parse_record(record).is_ok_and(|h| h.extensions.iter().any(|(t, _)| *t == 35))
+}
+
+/// A suite-elimination hello that meets a reset within a version the server answers is tried
+/// once more in minimal form: answered, the rest is enumerated that way; unanswered again, the
+/// version's suites are undetermined, and the verdict says it rests on what was seen.
+#[test]
+fn suites_behind_resets_are_retried_minimal_then_undetermined() {
+    let s = openssl_rsa_server(&[
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256",
+        "-groups",
+        "P-256",
+    ]);
+    let (lines, _) = scan(&[&s.addr()]);
+    let direct = suites(&lines[0], "tls1.2");
+    assert_eq!(direct.len(), 2, "{}", lines[0]);
+    assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
+
+    let relay = filtering_relay(s.port, tls12_full_hello_without_both_suites);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let e = &lines[0];
+    assert_eq!(suites(e, "tls1.2"), direct, "{e}");
+    assert!(
+        e["tls"]["notes"]
+            .to_string()
+            .contains("answered only minimal hellos"),
+        "{e}"
+    );
+    assert!(undetermined(e).is_empty(), "{e}");
+
+    let relay = filtering_relay(s.port, tls12_hello_without_both_suites);
+    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
+    let e = &lines[0];
+    assert_eq!(suites(e, "tls1.2"), direct[..1], "{e}");
+    let items: Vec<String> = undetermined(e).into_iter().map(|(i, _)| i).collect();
+    assert!(items.contains(&"tls1.2 suites".to_owned()), "{e}");
+    let fips = e["verdicts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["policy"] == "fips-140-3")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        fips["note"].to_string().contains("tls1.2 suites"),
+        "the verdict names what it could not decide: {fips}"
+    );
 }

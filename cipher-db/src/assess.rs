@@ -149,6 +149,9 @@ pub struct Assessment {
     pub verdict: EndpointVerdict,
     /// Findings: everything not plainly approved, and approved items that carry a note.
     pub findings: Vec<Finding>,
+    /// Why the verdict may be incomplete: the items the probe could not decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Collects findings and remembers whether everything offered was allowed.
@@ -285,7 +288,34 @@ impl<'p> Collector<'p> {
             policy: self.policy.name.clone(),
             verdict,
             findings,
+            note: None,
         }
+    }
+}
+
+impl Assessment {
+    /// The verdict as far as undetermined items let it stand: `fips-only` claims that nothing
+    /// unapproved is accepted, which an item the probe could not decide may contradict, so it
+    /// becomes `fips-capable`; a `not-fips-capable` verdict is kept, since what was seen has no
+    /// approved combination, and the note names where one could still be.
+    fn bounded_by(mut self, undetermined: &[String]) -> Self {
+        if undetermined.is_empty() {
+            return self;
+        }
+        let items = undetermined.join(", ");
+        self.note = Some(match self.verdict {
+            EndpointVerdict::FipsOnly => {
+                self.verdict = EndpointVerdict::FipsCapable;
+                format!("fips-only not established: everything seen is approved, but {items} could not be decided")
+            }
+            EndpointVerdict::FipsCapable => {
+                format!("{items} could not be decided; the verdict rests on what was seen")
+            }
+            EndpointVerdict::NotFipsCapable => format!(
+                "no approved combination among what was seen; {items} could not be decided and may hold one"
+            ),
+        });
+        self
     }
 }
 
@@ -497,7 +527,7 @@ impl Policy {
             offer.features.early_data.map(|on| !on),
             false,
         );
-        Some(c.finish(capable))
+        Some(c.finish(capable).bounded_by(&offer.undetermined))
     }
 
     /// Judges an SSH endpoint; None when the policy does not speak about SSH.
@@ -907,6 +937,24 @@ mod tests {
         assert!(tls13_finding(&offer));
         offer.undetermined.push("tls1.3".into());
         assert!(!tls13_finding(&offer));
+    }
+
+    #[test]
+    fn fips_only_is_not_claimed_past_an_undetermined_item() {
+        let mut offer = ecdhe_rsa_tls12(&[0x0804]);
+        let judged = |offer: &TlsOffer| policy("fips-140-3").assess_tls(offer);
+        offer.versions.push(VersionOffer {
+            version: Some(TlsVersion::Tls13),
+            suites: vec![0x1301],
+            server_preference: None,
+        });
+        let seen = judged(&offer).unwrap_or_else(|| panic!("judged"));
+        assert_eq!(seen.verdict, EndpointVerdict::FipsOnly, "{seen:?}");
+        assert_eq!(seen.note, None);
+        offer.undetermined.push("tls1.1".into());
+        let gap = judged(&offer).unwrap_or_else(|| panic!("judged"));
+        assert_eq!(gap.verdict, EndpointVerdict::FipsCapable);
+        assert!(gap.note.is_some_and(|n| n.contains("tls1.1")));
     }
 
     fn strings(v: &[&str]) -> Vec<String> {

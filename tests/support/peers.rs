@@ -168,17 +168,37 @@ fn jsse_classes() -> &'static Path {
     })
 }
 
-/// Starts the JSSE server with a PKCS#12 keystore, these protocols and suites (JSSE names,
-/// comma-separated) and named groups, and returns it with what JSSE says it has in effect.
+/// JSSE's settings beyond its keystore: protocols, suites, named groups and the signature
+/// schemes its server may sign with, each comma-separated in JSSE's names.
+pub struct JsseSettings<'a> {
+    /// `SSLParameters.setProtocols`.
+    pub protocols: &'a str,
+    /// `SSLParameters.setCipherSuites`, in the server's order.
+    pub suites: &'a str,
+    /// `jdk.tls.namedGroups`.
+    pub groups: &'a str,
+    /// `jdk.tls.server.SignatureSchemes`.
+    pub signature_schemes: &'a str,
+}
+
+/// Starts the JSSE server with a PKCS#12 keystore and these settings, and returns it with what
+/// JSSE says it has in effect.
 pub fn jsse(
     keystore: &str,
     password: &str,
-    protocols: &str,
-    suites: &str,
-    groups: &str,
+    settings: &JsseSettings,
 ) -> (super::Server, serde_json::Value) {
+    let JsseSettings {
+        protocols,
+        suites,
+        groups,
+        signature_schemes,
+    } = settings;
     let mut cmd = Command::new("java");
     cmd.arg(format!("-Djdk.tls.namedGroups={groups}"))
+        .arg(format!(
+            "-Djdk.tls.server.SignatureSchemes={signature_schemes}"
+        ))
         .arg("-cp")
         .arg(jsse_classes())
         .args(["TlsServer", keystore, password, protocols, suites]);

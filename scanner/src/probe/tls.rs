@@ -44,9 +44,22 @@ struct HelloOptions {
     compression: Option<Vec<u8>>,
     fallback_scsv: bool,
     alpn: bool,
-    /// The most conservative hello that can still negotiate: SNI, the common curves, point
-    /// formats and (TLS 1.2) the common signature schemes, nothing else.
+    /// The most conservative hello that can still negotiate: SNI, supported groups (the
+    /// common curves unless `groups` says), point formats and, for TLS 1.2, signature schemes
+    /// (the common ones unless `sigalgs` says), nothing else.
     minimal: bool,
+}
+
+impl HelloOptions {
+    /// The same lists of groups and signature schemes in the most conservative hello.
+    fn minimal(&self) -> Self {
+        Self {
+            groups: self.groups.clone(),
+            sigalgs: self.sigalgs.clone(),
+            minimal: true,
+            ..Default::default()
+        }
+    }
 }
 
 /// The groups and signature schemes of a minimal hello: what every TLS stack has.
@@ -193,10 +206,18 @@ impl TlsProbe {
             extensions.push(Extension::ServerName(sni.clone()));
         }
         if opt.minimal && !tls13 {
-            extensions.push(Extension::SupportedGroups(MINIMAL_GROUPS.to_vec()));
+            extensions.push(Extension::SupportedGroups(
+                opt.groups
+                    .clone()
+                    .unwrap_or_else(|| MINIMAL_GROUPS.to_vec()),
+            ));
             extensions.push(Extension::EcPointFormats(vec![0]));
             if version >= TlsVersion::Tls12 {
-                extensions.push(Extension::SignatureAlgorithms(MINIMAL_SIGALGS.to_vec()));
+                extensions.push(Extension::SignatureAlgorithms(
+                    opt.sigalgs
+                        .clone()
+                        .unwrap_or_else(|| MINIMAL_SIGALGS.to_vec()),
+                ));
             }
             return self.client_hello(version, suites, opt, Some(extensions));
         }
@@ -415,13 +436,33 @@ impl TlsProbe {
         let mut remaining = candidates;
         let mut picks = Vec::new();
         let mut unanswered = false;
+        let mut opt = opt.clone();
         while !remaining.is_empty() {
             let window: Vec<u16> = remaining
                 .iter()
                 .copied()
                 .take(self.max_suites.unwrap_or(usize::MAX))
                 .collect();
-            let answer = self.exchange(&self.hello(version, &window, opt)).await?;
+            let hello = self.hello(version, &window, &opt);
+            let answer = if picks.is_empty() {
+                // The version's own absence is settled by settle_unanswered_versions.
+                self.exchange(&hello).await?
+            } else {
+                let minimal = HelloOptions::default().minimal();
+                let retry = self.hello(version, &window, &minimal);
+                let item = format!("{version} suites");
+                let (answer, retried) = self
+                    .exchange_or_settle(&hello, &retry, item, "only suites not yet seen")
+                    .await?;
+                if retried && !opt.minimal && matches!(answer, Answer::Hello(..)) {
+                    self.obs.notes.push(format!(
+                        "{version}: once {} of its suites were found, the server answered only minimal hellos (SNI, supported groups, point formats, signature algorithms); the rest of its suites were enumerated that way",
+                        picks.len()
+                    ));
+                    opt = minimal;
+                }
+                answer
+            };
             unanswered = answer.unanswered();
             match answer {
                 Answer::Hello(h, flight) => {
@@ -453,7 +494,7 @@ impl TlsProbe {
                     // Some servers drop hellos with many suites: retry in smaller windows.
                     self.max_suites = Some(SPLIT_SUITES);
                     let again = self
-                        .exchange(&self.hello(version, &window[..SPLIT_SUITES], opt))
+                        .exchange(&self.hello(version, &window[..SPLIT_SUITES], &opt))
                         .await?;
                     if matches!(again, Answer::Hello(..) | Answer::Alert(_)) {
                         self.obs.notes.push(format!("the server drops ClientHellos offering {} suites; offered at most {SPLIT_SUITES} per hello", window.len()));
@@ -687,28 +728,34 @@ impl TlsProbe {
             .push(Undetermined::new(TlsVersion::Tls13.as_str(), note));
     }
 
-    /// A group-elimination hello, tried once more when it meets a reset or silence: a refusal
-    /// ends the list, but a second silence leaves the rest of the list undetermined, never
-    /// "not accepted".
+    /// A hello of a list elimination (suites, groups, signature schemes) of a version the
+    /// server answers, sent once more as `retry` (its most conservative form) when it meets a
+    /// reset or silence: a refusal ends the list, but a second silence leaves `item`
+    /// undetermined, never "not accepted". Also says whether the answer came from the retry.
     async fn exchange_or_settle(
         &mut self,
         hello: &[u8],
-        version: TlsVersion,
-    ) -> Result<Answer, ProbeError> {
+        retry: &[u8],
+        item: String,
+        offering: &str,
+    ) -> Result<(Answer, bool), ProbeError> {
         let first = self.exchange(hello).await?;
         if !first.unanswered() || self.broken {
-            return Ok(first);
+            return Ok((first, false));
         }
-        let again = self.exchange(hello).await?;
-        if again.unanswered() && !self.broken {
+        let again = self.exchange(retry).await?;
+        if again.unanswered()
+            && !self.broken
+            && !self.obs.undetermined.iter().any(|u| u.item == item)
+        {
             self.obs.undetermined.push(Undetermined::new(
-                format!("{version} groups"),
+                item.clone(),
                 format!(
-                    "a {version} hello offering only groups not yet seen ended in a reset or silence, twice: the groups listed may not be all the server accepts"
+                    "a hello offering {offering} ended in a reset or silence, twice (the second in its most conservative form): the {item} listed may not be all the server accepts"
                 ),
             ));
         }
-        Ok(again)
+        Ok((again, true))
     }
 
     /// Keeps the first protocol violation, and notes each.
@@ -756,10 +803,17 @@ impl TlsProbe {
         let mut first_group = None;
         let default = HelloOptions::default();
         while !remaining.is_empty() {
-            match self
-                .exchange(&self.hello(TlsVersion::Tls13, &remaining, &default))
-                .await?
-            {
+            let hello = self.hello(TlsVersion::Tls13, &remaining, &default);
+            let answer = if suites.is_empty() {
+                // The version's own absence is settled by a real handshake (confirm_no_tls13).
+                self.exchange(&hello).await?
+            } else {
+                let item = format!("{} suites", TlsVersion::Tls13);
+                self.exchange_or_settle(&hello, &hello, item, "only suites not yet seen")
+                    .await?
+                    .0
+            };
+            match answer {
                 Answer::Hello(h, _)
                     if h.negotiated_version().ok() == Some(0x0304)
                         && remaining.contains(&h.cipher_suite) =>
@@ -797,7 +851,12 @@ impl TlsProbe {
                 ..Default::default()
             };
             let hello = self.hello(TlsVersion::Tls13, &suites, &opt);
-            match self.exchange_or_settle(&hello, TlsVersion::Tls13).await? {
+            let item = format!("{} groups", TlsVersion::Tls13);
+            match self
+                .exchange_or_settle(&hello, &hello, item, "only groups not yet seen")
+                .await?
+                .0
+            {
                 Answer::Hello(h, _) if h.is_hello_retry_request() => {
                     match h.key_share_group().map_err(malformed)? {
                         Some(g) if groups_left.contains(&g) => {
@@ -991,7 +1050,12 @@ impl TlsProbe {
                 ..Default::default()
             };
             let hello = self.hello(version, &suites, &opt);
-            let Answer::Hello(h, flight) = self.exchange_or_settle(&hello, version).await? else {
+            let retry = self.hello(version, &suites, &opt.minimal());
+            let item = format!("{version} groups");
+            let (Answer::Hello(h, flight), _) = self
+                .exchange_or_settle(&hello, &retry, item, "only groups not yet seen")
+                .await?
+            else {
                 break;
             };
             let signed = tls::suite_by_code(h.cipher_suite).is_some_and(|s| s.auth != "anon");
@@ -1054,8 +1118,13 @@ impl TlsProbe {
                     sigalgs: Some(left.clone()),
                     ..Default::default()
                 };
-                let Answer::Hello(_, flight) =
-                    self.exchange(&self.hello(version, &[suite], &opt)).await?
+                let hello = self.hello(version, &[suite], &opt);
+                let retry = self.hello(version, &[suite], &opt.minimal());
+                let item = format!("{version} signature schemes");
+                let offering = "only signature schemes not yet seen";
+                let (Answer::Hello(_, flight), _) = self
+                    .exchange_or_settle(&hello, &retry, item, offering)
+                    .await?
                 else {
                     break;
                 };
@@ -1139,6 +1208,7 @@ impl TlsProbe {
     async fn tls13_signature_schemes(&mut self) {
         let mut left: Vec<rustls::SignatureScheme> = certs::TLS13_SCHEMES.to_vec();
         let mut schemes = Vec::new();
+        let mut retried = false;
         while !left.is_empty() {
             self.connections += 1;
             let got = match certs::handshake_tls13(self.addr, &self.cfg, left.clone()).await {
@@ -1148,10 +1218,19 @@ impl TlsProbe {
                     self.tls13_violation.get_or_insert(e.message);
                     break;
                 }
+                // A reset or silence is not a refusal: once more, then undetermined.
+                Err(_) if !retried => {
+                    retried = true;
+                    continue;
+                }
                 Err(e) => {
-                    self.obs
-                        .notes
-                        .push(format!("TLS 1.3 signature schemes: {}", e.message));
+                    self.obs.undetermined.push(Undetermined::new(
+                        format!("{} signature schemes", TlsVersion::Tls13),
+                        format!(
+                            "a real TLS 1.3 handshake offering only signature schemes not yet seen failed twice without a refusal ({}): the schemes listed may not be all the server accepts",
+                            e.message
+                        ),
+                    ));
                     break;
                 }
             };
@@ -1248,6 +1327,14 @@ mod tests {
                 },
             ));
             options.push((
+                "minimal, each signature scheme".to_owned(),
+                HelloOptions {
+                    sigalgs: Some(all_sigalgs()),
+                    ..Default::default()
+                }
+                .minimal(),
+            ));
+            options.push((
                 "compression and ALPN".to_owned(),
                 HelloOptions {
                     compression: Some(vec![1, 0]),
@@ -1258,13 +1345,15 @@ mod tests {
         }
         let groups = groups_for(version);
         for i in 0..groups.len() {
+            let opt = HelloOptions {
+                groups: Some(groups[i..].to_vec()),
+                ..Default::default()
+            };
             options.push((
-                format!("groups from 0x{:04X}", groups[i]),
-                HelloOptions {
-                    groups: Some(groups[i..].to_vec()),
-                    ..Default::default()
-                },
+                format!("minimal, groups from 0x{:04X}", groups[i]),
+                opt.minimal(),
             ));
+            options.push((format!("groups from 0x{:04X}", groups[i]), opt));
         }
         options
             .into_iter()

@@ -55,6 +55,9 @@ pub struct PolicyVerdict {
     pub policy: String,
     /// fips-only, fips-capable or not-fips-capable.
     pub verdict: EndpointVerdict,
+    /// Why the verdict may be incomplete: the items the probe could not decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a vendor profile would negotiate with this endpoint.
@@ -166,6 +169,7 @@ impl EndpointReport {
                 r.verdicts.push(PolicyVerdict {
                     policy: p.name.clone(),
                     verdict: a.verdict,
+                    note: a.note,
                 });
                 r.findings.extend(a.findings);
                 if let Some(profile) = p
@@ -206,6 +210,7 @@ impl EndpointReport {
                 r.verdicts.push(PolicyVerdict {
                     policy: p.name.clone(),
                     verdict: a.verdict,
+                    note: a.note,
                 });
                 r.findings.extend(a.findings);
                 if p.profile

@@ -122,6 +122,9 @@ pub fn render(r: &EndpointReport, policies: &[Policy], color: bool) -> String {
     }
     for v in &r.verdicts {
         let _ = writeln!(out, "  {:<24} {}", v.policy, paint(v.verdict, color));
+        if let Some(note) = &v.note {
+            let _ = writeln!(out, "  {:<24} ({note})", "");
+        }
     }
     if let Some(tls) = &r.tls {
         render_tls(&mut out, tls, policies);

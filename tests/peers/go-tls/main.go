@@ -1,6 +1,7 @@
 // A TLS server on Go's crypto/tls (standard library only), for fipsgate's interop tests.
-// Flags set its versions, TLS 1.0-1.2 suites and curves. Before serving it prints one JSON line:
-// what this configuration accepts, from crypto/tls itself (the tests' ground truth).
+// Flags set its versions, TLS 1.0-1.2 suites, curves and the signature schemes its key may sign
+// with. Before serving it prints one JSON line: what this configuration accepts, from crypto/tls
+// itself (the tests' ground truth).
 package main
 
 import (
@@ -30,6 +31,23 @@ func fail(format string, args ...interface{}) {
 	os.Exit(2)
 }
 
+// hexCodes reads a flag's comma-separated hex codes (suites, signature schemes).
+func hexCodes(list, what string) []uint16 {
+	// nil, not empty, when none are given: crypto/tls reads nil as "its defaults".
+	var codes []uint16
+	for _, s := range strings.Split(list, ",") {
+		if s == "" {
+			continue
+		}
+		code, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 16)
+		if err != nil {
+			fail("%s %q: %v", what, s, err)
+		}
+		codes = append(codes, uint16(code))
+	}
+	return codes
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address")
 	cert := flag.String("cert", "", "PEM certificate chain")
@@ -38,11 +56,15 @@ func main() {
 	maxV := flag.String("max", "tls1.3", "highest version")
 	suites := flag.String("suites", "", "TLS 1.0-1.2 suites, comma-separated hex codes")
 	curves := flag.String("curves", "", "curves, comma-separated (x25519, secp256r1 ...)")
+	sigalgs := flag.String("sigalgs", "", "signature schemes the key may sign with, comma-separated hex codes")
 	flag.Parse()
 
 	pair, err := tls.LoadX509KeyPair(*cert, *key)
 	if err != nil {
 		fail("key pair: %v", err)
+	}
+	for _, code := range hexCodes(*sigalgs, "signature scheme") {
+		pair.SupportedSignatureAlgorithms = append(pair.SupportedSignatureAlgorithms, tls.SignatureScheme(code))
 	}
 	cfg := &tls.Config{
 		Certificates: []tls.Certificate{pair},
@@ -52,16 +74,7 @@ func main() {
 	if cfg.MinVersion == 0 || cfg.MaxVersion == 0 {
 		fail("unknown version %q or %q", *minV, *maxV)
 	}
-	for _, s := range strings.Split(*suites, ",") {
-		if s == "" {
-			continue
-		}
-		code, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 16)
-		if err != nil {
-			fail("suite %q: %v", s, err)
-		}
-		cfg.CipherSuites = append(cfg.CipherSuites, uint16(code))
-	}
+	cfg.CipherSuites = hexCodes(*suites, "suite")
 	for _, c := range strings.Split(*curves, ",") {
 		if c == "" {
 			continue
@@ -107,6 +120,11 @@ func main() {
 		}
 	}
 	truth["groups"] = groups
+	schemes := []string{}
+	for _, s := range pair.SupportedSignatureAlgorithms {
+		schemes = append(schemes, fmt.Sprintf("0x%04X", uint16(s)))
+	}
+	truth["signature_schemes"] = schemes
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

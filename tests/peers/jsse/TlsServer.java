@@ -1,7 +1,7 @@
 // A TLS server on Java's JSSE, for fipsgate's interop tests.
 // Usage: java TlsServer KEYSTORE.p12 PASSWORD PROTOCOLS SUITES
 //   (PROTOCOLS and SUITES comma-separated JSSE names; named groups come from the
-//   jdk.tls.namedGroups system property.)
+//   jdk.tls.namedGroups system property, signature schemes from jdk.tls.server.SignatureSchemes.)
 // Listens on 127.0.0.1 (a free port) and first prints one JSON line: the port, and the protocols,
 // cipher suites and named groups its SSLServerSocket has in effect, read back from JSSE itself.
 // That line is the tests' ground truth.
@@ -44,10 +44,13 @@ public class TlsServer {
         params.setUseCipherSuitesOrder(true);
         server.setSSLParameters(params);
         String groups = System.getProperty("jdk.tls.namedGroups", "");
+        String schemes = System.getProperty("jdk.tls.server.SignatureSchemes", "");
         System.out.println("{\"port\":" + server.getLocalPort()
             + ",\"protocols\":" + list(server.getEnabledProtocols())
             + ",\"suites\":" + list(server.getEnabledCipherSuites())
             + ",\"groups\":" + list(groups.isEmpty() ? new String[0] : groups.split(","))
+            + ",\"signature_schemes\":"
+            + list(schemes.isEmpty() ? new String[0] : schemes.split(","))
             + ",\"server_order\":" + server.getSSLParameters().getUseCipherSuitesOrder()
             + ",\"version\":\"" + System.getProperty("java.version") + "\"}");
         System.out.flush();
