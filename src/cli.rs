@@ -103,8 +103,9 @@ pub struct ScanArgs {
     /// Endpoints scanned at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
-    /// Endpoints of one address scanned at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    /// Connections open at once to one address, across its endpoints; an endpoint asks its
+    /// independent questions side by side within it (1: one connection at a time).
+    #[arg(long, value_name = "N", default_value_t = 6)]
     pub per_host: usize,
     /// New connections per second across the whole scan (default: no limit).
     #[arg(long, value_name = "N")]

@@ -219,6 +219,46 @@ impl Undetermined {
 }
 
 impl TlsObservation {
+    /// Takes in what another probe of the same endpoint saw (one line of questions asked
+    /// beside others): lists are appended, a chain, DH group, scheme or undetermined item only
+    /// once, and features it decided fill those still open here.
+    pub(crate) fn absorb(&mut self, other: TlsObservation) {
+        fn once<T: PartialEq>(into: &mut Vec<T>, from: Vec<T>, same: impl Fn(&T, &T) -> bool) {
+            for item in from {
+                if !into.iter().any(|x| same(x, &item)) {
+                    into.push(item);
+                }
+            }
+        }
+        self.versions.extend(other.versions);
+        self.groups.extend(other.groups);
+        once(
+            &mut self.signature_schemes,
+            other.signature_schemes,
+            PartialEq::eq,
+        );
+        once(&mut self.certificates, other.certificates, |a, b| {
+            a.chain.first().map(|l| &l.sha256) == b.chain.first().map(|l| &l.sha256)
+        });
+        once(&mut self.dh_params, other.dh_params, PartialEq::eq);
+        once(&mut self.undetermined, other.undetermined, |a, b| {
+            a.item == b.item
+        });
+        self.notes.extend(other.notes);
+        let (mine, theirs) = (&mut self.features, other.features);
+        let (j, t) = (&mut mine.judged, theirs.judged);
+        j.extended_master_secret = j.extended_master_secret.or(t.extended_master_secret);
+        j.secure_renegotiation = j.secure_renegotiation.or(t.secure_renegotiation);
+        j.fallback_scsv = j.fallback_scsv.or(t.fallback_scsv);
+        j.encrypt_then_mac = j.encrypt_then_mac.or(t.encrypt_then_mac);
+        j.ocsp_stapling = j.ocsp_stapling.or(t.ocsp_stapling);
+        j.compression = j.compression.or(t.compression);
+        j.early_data = j.early_data.or(t.early_data);
+        mine.session_ticket = mine.session_ticket.or(theirs.session_ticket);
+        mine.hello_retry_request = mine.hello_retry_request.or(theirs.hello_retry_request);
+        mine.alpn = mine.alpn.take().or(theirs.alpn);
+    }
+
     /// The observation in the terms cipher-db judges.
     pub fn to_offer(&self) -> TlsOffer {
         let versions = self

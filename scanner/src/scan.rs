@@ -178,30 +178,38 @@ async fn probe_endpoint(
     }
 }
 
-/// Per-address limits on endpoints in flight (`--per-host`); an address's entry lives as long
-/// as one of its endpoints is being probed.
+/// One address's limits (`--per-host`): endpoints probed at once, and connections open at once
+/// across all of them.
+struct HostSlots {
+    endpoints: Arc<Semaphore>,
+    connections: Arc<Semaphore>,
+}
+
+/// Per-address limits; an address's entry lives as long as one of its endpoints is being probed.
 struct HostLimits {
     per_host: usize,
-    hosts: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<IpAddr, HostSlots>>,
 }
 
 impl HostLimits {
-    /// Waits for a free place at this address.
-    async fn enter(&self, ip: IpAddr) -> Option<OwnedSemaphorePermit> {
-        let limit = {
-            let mut hosts = self.hosts.lock().ok()?;
-            hosts
-                .entry(ip)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host.max(1))))
-                .clone()
+    /// Waits for a free place at this address; returns it and the address's connection slots.
+    async fn enter(&self, ip: IpAddr) -> (Option<OwnedSemaphorePermit>, Option<Arc<Semaphore>>) {
+        let Some((endpoints, connections)) = self.hosts.lock().ok().map(|mut hosts| {
+            let slots = hosts.entry(ip).or_insert_with(|| HostSlots {
+                endpoints: Arc::new(Semaphore::new(self.per_host.max(1))),
+                connections: Arc::new(Semaphore::new(self.per_host.max(1))),
+            });
+            (slots.endpoints.clone(), slots.connections.clone())
+        }) else {
+            return (None, None);
         };
-        limit.acquire_owned().await.ok()
+        (endpoints.acquire_owned().await.ok(), Some(connections))
     }
 
     /// Drops the entries of addresses nobody is probing.
     fn tidy(&self) {
         if let Ok(mut hosts) = self.hosts.lock() {
-            hosts.retain(|_, s| Arc::strong_count(s) > 1);
+            hosts.retain(|_, s| Arc::strong_count(&s.endpoints) > 1);
         }
     }
 }
@@ -252,13 +260,18 @@ async fn probe_named(
             ip: Some(addr.ip().to_string()),
             port: addr.port(),
         };
-        let place = limits.enter(addr.ip()).await;
+        let (place, connections) = limits.enter(addr.ip()).await;
         let started = Instant::now();
+        let mut endpoint_cfg = probe_cfg.clone();
+        endpoint_cfg.host_slots = connections;
+        if !endpoint_cfg.delay.is_zero() {
+            endpoint_cfg.spacing = Some(Arc::new(probe::pace::Pacer::spaced(endpoint_cfg.delay)));
+        }
         let probe = probe_endpoint(
             addr,
             target.clone(),
             &service,
-            probe_cfg.clone(),
+            endpoint_cfg,
             &policies,
             cfg.ssh_ports.contains(&addr.port()),
             ep.explicit,

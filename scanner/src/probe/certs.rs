@@ -328,7 +328,8 @@ async fn handshake(
     };
     let conn = Conn::open_tls(addr, cfg).await.map_err(Failed::Probe)?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tls = tokio::time::timeout(deadline, connector.connect(name, conn.into_stream()))
+    let (stream, _slot) = conn.into_stream();
+    let tls = tokio::time::timeout(deadline, connector.connect(name, stream))
         .await
         .map_err(|_| {
             Failed::Probe(ProbeError::new(

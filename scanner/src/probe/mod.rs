@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout;
 
 /// What kind of failure ended a probe (the `error.kind` of reports).
@@ -128,8 +129,14 @@ pub struct ProbeConfig {
     pub max_handshake_message: usize,
     /// STARTTLS dialogue to run before TLS, if any.
     pub starttls: Option<starttls::Starttls>,
-    /// Pause between two connections to the same endpoint (servers that limit connection rates).
+    /// Pause between two connections to the same endpoint (servers that limit connection
+    /// rates); the scan turns it into `spacing`.
     pub delay: Duration,
+    /// Spaces the connections of one endpoint by `delay`, whichever part of the probe opens them.
+    pub spacing: Option<Arc<pace::Pacer>>,
+    /// Connections to this address at once, shared by every endpoint of the address
+    /// (`--per-host`); none: no limit.
+    pub host_slots: Option<Arc<Semaphore>>,
     /// Confirm SSH endpoints with a real libssh2 handshake offering only what this policy
     /// approves.
     pub confirm: Option<fipsgate_cipher_db::policy::Policy>,
@@ -147,9 +154,26 @@ impl Default for ProbeConfig {
             max_handshake_message: 256 * 1024,
             starttls: None,
             delay: Duration::ZERO,
+            spacing: None,
+            host_slots: None,
             confirm: None,
             pacer: None,
             retries: 0,
+        }
+    }
+}
+
+/// A place among the connections one address may have at once (`--per-host`), held as long
+/// as the connection lives.
+pub(crate) struct Slot(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+
+impl Slot {
+    /// Waits for a place. The wait is for other probes of the address, not for the server, so
+    /// callers take their place before any deadline on the server's answers starts.
+    pub(crate) async fn acquire(cfg: &ProbeConfig) -> Self {
+        match &cfg.host_slots {
+            Some(slots) => Self(slots.clone().acquire_owned().await.ok()),
+            None => Self(None),
         }
     }
 }
@@ -158,16 +182,29 @@ impl Default for ProbeConfig {
 pub(crate) struct Conn {
     stream: TcpStream,
     deadline: Duration,
+    slot: Slot,
 }
 
 impl Conn {
     /// Connects within the deadline, at the scan's rate, trying again after a timeout or a reset
     /// (lost SYNs on busy networks) with a doubling pause; a refusal is final.
     pub(crate) async fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
+        Self::open_in(Slot::acquire(cfg).await, addr, cfg).await
+    }
+
+    /// Connects in a place already taken.
+    pub(crate) async fn open_in(
+        slot: Slot,
+        addr: SocketAddr,
+        cfg: &ProbeConfig,
+    ) -> Result<Self, ProbeError> {
         let deadline = cfg.timeout;
         let mut pause = Duration::from_millis(200);
         let mut attempt = 0;
         loop {
+            if let Some(spacing) = &cfg.spacing {
+                spacing.wait().await;
+            }
             if let Some(pacer) = &cfg.pacer {
                 pacer.wait().await;
             }
@@ -179,7 +216,11 @@ impl Conn {
                 Ok(Err(e)) => ProbeError::io(&e, &format!("connect to {addr}")),
                 Ok(Ok(stream)) => {
                     let _ = stream.set_nodelay(true);
-                    return Ok(Self { stream, deadline });
+                    return Ok(Self {
+                        stream,
+                        deadline,
+                        slot,
+                    });
                 }
             };
             let transient = matches!(
@@ -200,6 +241,15 @@ impl Conn {
         match timeout(self.deadline, self.stream.write_all(bytes)).await {
             Err(_) => Err(ProbeError::new(ErrorKind::Timeout, "send timed out")),
             Ok(Err(e)) => Err(ProbeError::io(&e, "send")),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// Closes the sending side (a TCP half-close): the peer reads what was sent, then the end.
+    pub(crate) async fn finish_sending(&mut self) -> Result<(), ProbeError> {
+        match timeout(self.deadline, self.stream.shutdown()).await {
+            Err(_) => Err(ProbeError::new(ErrorKind::Timeout, "shutdown timed out")),
+            Ok(Err(e)) => Err(ProbeError::io(&e, "shutdown")),
             Ok(Ok(())) => Ok(()),
         }
     }
@@ -243,8 +293,8 @@ impl Conn {
         }
     }
 
-    /// The underlying stream, for a real TLS handshake.
-    pub(crate) fn into_stream(self) -> TcpStream {
-        self.stream
+    /// The underlying stream, for a real TLS handshake, and the place it holds.
+    pub(crate) fn into_stream(self) -> (TcpStream, Slot) {
+        (self.stream, self.slot)
     }
 }

@@ -1,4 +1,5 @@
-//! A global connection rate (`--rate`): every connection of a scan takes the next free slot.
+//! Connection pacing: the global rate (`--rate`), where every connection of a scan takes the
+//! next free slot, and the spacing of one endpoint's connections (`--delay`).
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -13,8 +14,13 @@ pub struct Pacer {
 impl Pacer {
     /// A pacer allowing `per_second` connections a second (at least one).
     pub fn new(per_second: u32) -> Self {
+        Self::spaced(Duration::from_secs(1) / per_second.max(1))
+    }
+
+    /// A pacer spacing connections by `interval` (`--delay`).
+    pub fn spaced(interval: Duration) -> Self {
         Self {
-            interval: Duration::from_secs(1) / per_second.max(1),
+            interval,
             next: Mutex::new(None),
         }
     }

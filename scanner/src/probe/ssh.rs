@@ -1,7 +1,7 @@
 //! SSH probe: banner and KEXINIT from one connection, then one key exchange per host key type
 //! (the exchange-hash signature is verified, so the report proves the server holds the key), and
 //! the group-exchange moduli the server hands out.
-use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
+use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError, Slot};
 use crate::observation::{SshCertificate, SshHostKey, SshObservation};
 use crate::wire::kexinit_rules;
 use crate::wire::ssh::{self, HostKey, KexInit, KexReply};
@@ -9,6 +9,7 @@ use crate::wire::ssh_stream::{GreetingReader, PacketReader, SshStreamError};
 use crate::wire::WireError;
 use aws_lc_rs::{agreement, digest, signature};
 use fipsgate_cipher_db::tls;
+use futures_util::future::join_all;
 use num_bigint::BigUint;
 use std::net::SocketAddr;
 
@@ -32,8 +33,8 @@ struct Session {
 }
 
 impl Session {
-    async fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
-        Self::greet(Conn::open(addr, cfg).await?, &mut false).await
+    async fn open(slot: Slot, addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
+        Self::greet(Conn::open_in(slot, addr, cfg).await?, &mut false).await
     }
 
     /// Exchanges identifications and KEXINITs on a new connection; `identified` turns true as
@@ -407,12 +408,13 @@ async fn fetch_host_key(
 
 /// Asks a group-exchange server for a modulus of `preferred` bits; returns the size it gave.
 async fn gex_size(
+    slot: Slot,
     addr: SocketAddr,
     cfg: &ProbeConfig,
     kex: &str,
     preferred: u32,
 ) -> Result<u32, ProbeError> {
-    let mut session = Session::open(addr, cfg).await?;
+    let mut session = Session::open(slot, addr, cfg).await?;
     let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
     let host_keys = server
         .host_key
@@ -448,7 +450,7 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
     } else {
         Heard::Nothing
     };
-    let mut first = match greeting {
+    let first = match greeting {
         Ok(Ok(session)) => session,
         Ok(Err(e)) => return Err(failed(e, heard)),
         Err(_) => {
@@ -467,56 +469,80 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
         .iter()
         .find(|(m, _)| kexinit.kex.iter().any(|k| k == m));
     let groups = host_key_groups(&kexinit.host_key);
-    match method {
-        None => obs.notes.push("host keys not fetched: the server offers no key exchange the scanner can complete (ECDH, Curve25519, or DH groups 14, 16, 18)".to_owned()),
-        Some((kex, hash)) => {
-            let mut session = Some(&mut first);
-            let mut spare;
-            for alg in &groups {
-                let s = match session.take() {
-                    Some(s) => s,
-                    None => {
-                        connections += 1;
-                        spare = match Session::open(addr, cfg).await {
-                            Ok(s) => s,
-                            Err(e) => {
-                                obs.notes.push(format!("host key {alg} not fetched: {e}"));
-                                continue;
-                            }
-                        };
-                        &mut spare
-                    }
-                };
-                match tokio::time::timeout(overall, fetch_host_key(s, kex, hash, alg)).await {
-                    Ok(Ok(key)) => obs.host_keys.push(key),
-                    Ok(Err(e)) => obs.notes.push(format!("host key {alg} not fetched: {e}")),
-                    Err(_) => obs.notes.push(format!("host key {alg} not fetched: the key exchange timed out")),
-                }
-            }
-        }
-    }
-    if let Some(gex) = [
+    let gex = [
         "diffie-hellman-group-exchange-sha256",
         "diffie-hellman-group-exchange-sha1",
     ]
     .into_iter()
-    .find(|g| kexinit.kex.iter().any(|k| k == g))
-    {
-        for size in GEX_SIZES {
-            connections += 1;
-            match tokio::time::timeout(overall, gex_size(addr, cfg, gex, size)).await {
-                Ok(Ok(bits)) => {
-                    if !obs.gex_moduli_bits.contains(&bits) {
-                        obs.gex_moduli_bits.push(bits);
+    .find(|g| kexinit.kex.iter().any(|k| k == g));
+    // Each host key type and each group-exchange size is a connection of its own (the first
+    // host key reuses the first connection), all side by side within the address's
+    // `--per-host` connections; results are read back in this order whatever finishes first.
+    let mut first = Some(first);
+    let host_key_jobs = match method {
+        None => {
+            obs.notes.push("host keys not fetched: the server offers no key exchange the scanner can complete (ECDH, Curve25519, or DH groups 14, 16, 18)".to_owned());
+            Vec::new()
+        }
+        Some((kex, hash)) => groups
+            .iter()
+            .map(|alg| {
+                let reused = first.take();
+                connections += u32::from(reused.is_none());
+                async move {
+                    let mut session = match reused {
+                        Some(s) => s,
+                        None => Session::open(Slot::acquire(cfg).await, addr, cfg)
+                            .await
+                            .map_err(|e| format!("host key {alg} not fetched: {e}"))?,
+                    };
+                    match tokio::time::timeout(
+                        overall,
+                        fetch_host_key(&mut session, kex, hash, alg),
+                    )
+                    .await
+                    {
+                        Ok(Ok(key)) => Ok(key),
+                        Ok(Err(e)) => Err(format!("host key {alg} not fetched: {e}")),
+                        Err(_) => Err(format!(
+                            "host key {alg} not fetched: the key exchange timed out"
+                        )),
                     }
                 }
-                Ok(Err(e)) => obs
-                    .notes
-                    .push(format!("group exchange for {size} bits: {e}")),
-                Err(_) => obs
-                    .notes
-                    .push(format!("group exchange for {size} bits timed out")),
-            }
+            })
+            .collect(),
+    };
+    // The first connection, if no host key needs it, is closed before the others open.
+    drop(first);
+    let gex_jobs: Vec<_> = gex
+        .map(|gex| {
+            GEX_SIZES
+                .iter()
+                .map(|size| async move {
+                    let slot = Slot::acquire(cfg).await;
+                    match tokio::time::timeout(overall, gex_size(slot, addr, cfg, gex, *size)).await
+                    {
+                        Ok(Ok(bits)) => Ok(bits),
+                        Ok(Err(e)) => Err(format!("group exchange for {size} bits: {e}")),
+                        Err(_) => Err(format!("group exchange for {size} bits timed out")),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    connections += gex_jobs.len() as u32;
+    let (host_keys, moduli) = tokio::join!(join_all(host_key_jobs), join_all(gex_jobs));
+    for key in host_keys {
+        match key {
+            Ok(key) => obs.host_keys.push(key),
+            Err(note) => obs.notes.push(note),
+        }
+    }
+    for bits in moduli {
+        match bits {
+            Ok(bits) if !obs.gex_moduli_bits.contains(&bits) => obs.gex_moduli_bits.push(bits),
+            Ok(_) => {}
+            Err(note) => obs.notes.push(note),
         }
     }
     if let Some(policy) = cfg.confirm.clone() {

@@ -3,7 +3,7 @@
 //! about (supported + 1); TLS 1.3 suites and groups come from HelloRetryRequests, so they need no
 //! key exchange at all.
 use super::certs::{self, KeyFamily, Tls13Check};
-use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
+use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError, Slot};
 use crate::observation::{
     CertificateChain, CodeName, DhInfo, SuiteRef, TlsObservation, Undetermined, VersionResult,
 };
@@ -16,7 +16,11 @@ use crate::wire::server_hello::{ServerHello, Sslv2ServerHello};
 use crate::wire::server_key_exchange::{self, KeyExchangeKind, KeyExchangeParams};
 use crate::wire::WireError;
 use fipsgate_cipher_db::tls::{self, TlsVersion};
+use futures_util::future::join_all;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
 
 /// Most suites offered in one hello after a server dropped a large hello.
 const SPLIT_SUITES: usize = 64;
@@ -35,6 +39,35 @@ struct Elimination {
 
 /// The TLS 1.0-1.2 and SSL 3.0 versions a server accepts, each with its picks, best first.
 type Legacy = Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>;
+
+/// TLS 1.2 down to SSL 3.0, in the order they are asked about and reported.
+const LEGACY_VERSIONS: [TlsVersion; 4] = [
+    TlsVersion::Tls12,
+    TlsVersion::Tls11,
+    TlsVersion::Tls10,
+    TlsVersion::Ssl3,
+];
+
+/// What the first round showed of TLS 1.2 down to SSL 3.0.
+#[derive(Default)]
+struct LegacyVersions {
+    /// The versions accepted, best first, with their picks.
+    accepted: Legacy,
+    /// The versions whose hellos went unanswered.
+    unanswered: Vec<TlsVersion>,
+    /// TLS 1.2's signature schemes, when TLS 1.2 was found in that round.
+    tls12_schemes: Option<Vec<u16>>,
+    /// TLS 1.2's ECDHE groups were read in that round (there is no TLS 1.3 to read them from).
+    groups_read: bool,
+}
+
+/// Awaits a job that may not be there.
+async fn optional<T>(job: Option<impl Future<Output = T>>) -> Option<T> {
+    match job {
+        Some(job) => Some(job.await),
+        None => None,
+    }
+}
 
 /// Extras of one hello beyond version and suites.
 #[derive(Debug, Clone, Default)]
@@ -77,28 +110,100 @@ pub struct TlsProbe {
     max_suites: Option<usize>,
     /// The server refuses hellos that carry extensions: send none.
     without_extensions: bool,
-    /// The server has answered a hello at least once.
-    reached: bool,
+    /// What every fork of this probe shares.
+    shared: Arc<Shared>,
     /// The port accepted a TCP connection at least once.
     connected: bool,
     /// The server sent TLS records, or went through the STARTTLS dialogue, at least once.
     spoke: bool,
     /// An SSH server answered a hello with this identification line.
     ssh_identification: Option<String>,
-    /// The server stopped answering properly after it had answered: later probes are skipped.
-    broken: bool,
     /// The first answer that broke the protocol (a suite or version that was not offered, a
     /// TLS 1.3 handshake that fails without an alert): the error if nothing else is accepted.
     violation: Option<String>,
     /// Connections the server closed or reset in the middle of a record or message.
     cut_short: u32,
-    /// Hellos that got no answer at all before the server ever answered one.
-    unanswered: u32,
     /// A real TLS 1.3 handshake completed.
     tls13_completed: bool,
     /// How a real TLS 1.3 handshake broke the protocol (not an alert: a misbehaving peer).
     tls13_violation: Option<String>,
     obs: TlsObservation,
+}
+
+/// What every fork of one endpoint's probe shares, so that a server that never answers, or
+/// stops answering, costs one deadline however many forks are waiting on it.
+#[derive(Debug, Default)]
+struct Shared {
+    /// The server has answered a hello at least once.
+    reached: AtomicBool,
+    /// Hellos that got no answer at all before the server ever answered one.
+    unanswered: AtomicU32,
+    /// The server stopped answering properly after it had answered: later probes are skipped.
+    broken: AtomicBool,
+    /// The server left a hello unanswered that was followed by a half-close: hellos are no
+    /// longer followed by one.
+    keep_open: AtomicBool,
+    /// Held by the hello in flight while the server has not answered yet.
+    first: Arc<tokio::sync::Mutex<()>>,
+    /// The error that ended the probe: forks ask nothing more.
+    failed: std::sync::Mutex<Option<ProbeError>>,
+    /// Whether the scanner's TLS 1.3 hellos found TLS 1.3, once known.
+    tls13: tokio::sync::watch::Sender<Option<bool>>,
+}
+
+impl Shared {
+    fn reached(&self) -> bool {
+        self.reached.load(Ordering::Relaxed)
+    }
+
+    fn broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Says whether the TLS 1.3 hellos found TLS 1.3 (the first word stands).
+    fn tls13_found(&self, found: bool) {
+        self.tls13.send_if_modified(|known| {
+            let first = known.is_none();
+            known.get_or_insert(found);
+            first
+        });
+    }
+
+    /// Waits until the TLS 1.3 probe knows whether its hellos found TLS 1.3.
+    async fn tls13_known(&self) -> bool {
+        let mut known = self.tls13.subscribe();
+        let found = known.wait_for(Option::is_some).await;
+        found.is_ok_and(|f| *f == Some(true))
+    }
+
+    /// Until the server has answered once, connections go one at a time: a server that never
+    /// answers costs what it did when the probe was sequential, not a deadline per fork. Waits
+    /// for this caller's turn (held until the guard drops; none is needed once the server has
+    /// answered), or returns the error that ended the probe meanwhile.
+    async fn turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, ProbeError> {
+        let turn = if self.reached() {
+            None
+        } else {
+            let turn = self.first.clone().lock_owned().await;
+            (!self.reached()).then_some(turn)
+        };
+        match self.failed.lock().ok().and_then(|f| f.clone()) {
+            Some(e) => Err(e),
+            None => Ok(turn),
+        }
+    }
+
+    fn fail(&self, e: &ProbeError) {
+        if let Ok(mut failed) = self.failed.lock() {
+            failed.get_or_insert_with(|| e.clone());
+        }
+    }
+
+    /// Whether the server has left so many hellos unanswered, without ever answering one, that
+    /// it is given up.
+    fn silent(&self) -> bool {
+        !self.reached() && self.unanswered.load(Ordering::Relaxed) >= UNANSWERED_LIMIT
+    }
 }
 
 /// The groups a hello of this version offers: for TLS 1.3 none of RFC 8446's obsolete ones
@@ -181,18 +286,52 @@ impl TlsProbe {
             connections: 0,
             max_suites: None,
             without_extensions: false,
-            reached: false,
+            shared: Arc::default(),
             connected: false,
             spoke: false,
             ssh_identification: None,
-            broken: false,
             violation: None,
             cut_short: 0,
-            unanswered: 0,
             tls13_completed: false,
             tls13_violation: None,
             obs: TlsObservation::default(),
         }
+    }
+
+    /// A probe of the same endpoint for one line of questions asked beside others: it shares
+    /// what the server did so far and keeps its own counts and observations, which
+    /// [`Self::absorb`] takes back.
+    fn fork(&self) -> Self {
+        Self {
+            max_suites: self.max_suites,
+            without_extensions: self.without_extensions,
+            shared: self.shared.clone(),
+            ..Self::new(self.addr, self.cfg.clone())
+        }
+    }
+
+    /// Takes back what a fork learned. Forks are absorbed in the order the sequential probe
+    /// asked their questions, so the report does not depend on which answer came first.
+    fn absorb(&mut self, fork: Self) {
+        self.connections += fork.connections;
+        self.max_suites = self.max_suites.or(fork.max_suites);
+        self.connected |= fork.connected;
+        self.spoke |= fork.spoke;
+        self.ssh_identification = self.ssh_identification.take().or(fork.ssh_identification);
+        self.violation = self.violation.take().or(fork.violation);
+        self.cut_short += fork.cut_short;
+        self.tls13_completed |= fork.tls13_completed;
+        self.tls13_violation = self.tls13_violation.take().or(fork.tls13_violation);
+        self.obs.absorb(fork.obs);
+    }
+
+    /// A job run on a fork of this probe; the job hands the fork back, to be absorbed, with
+    /// its result.
+    fn forked<Job, Fut>(&self, job: Job) -> Fut
+    where
+        Job: FnOnce(Self) -> Fut,
+    {
+        job(self.fork())
     }
 
     fn hello(&self, version: TlsVersion, suites: &[u16], opt: &HelloOptions) -> Vec<u8> {
@@ -287,45 +426,64 @@ impl TlsProbe {
     /// what was learned (a note says so) and the remaining probes are skipped, so a server that
     /// stalls mid-scan costs one deadline, not one per probe.
     async fn exchange(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
-        if self.broken {
+        // Until the server has answered once, hellos go one at a time: a server that never
+        // answers costs what it did when the probe was sequential, not a deadline per fork.
+        let _turn = self.shared.turn().await?;
+        if self.shared.broken() {
             return Ok(Answer::Silent);
         }
-        let overall = self.cfg.timeout * 3;
-        let result = match tokio::time::timeout(overall, self.exchange_inner(bytes)).await {
-            Ok(r) => r,
-            Err(_) => Err(ProbeError::new(
-                ErrorKind::Timeout,
-                format!("the server's answer did not complete within {overall:?}"),
-            )),
-        };
+        if self.shared.silent() {
+            return Err(self.silence());
+        }
+        let result = self.exchange_once(bytes).await;
+        if let Err(e) = &result {
+            self.shared.fail(e);
+        }
+        result
+    }
+
+    /// [`Self::exchange`] without the forks' bookkeeping.
+    async fn exchange_once(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
+        let half_close = !self.shared.keep_open.load(Ordering::Relaxed);
+        let mut result = self.exchange_within_deadline(bytes, half_close).await;
+        // A server that gives up at the end of the stream before it answers: the same hello
+        // again with the connection left open, and every later one so. Silence counts only
+        // from a server that has answered (a tarpit's costs a deadline each); a server silent
+        // from the start keeps the connection open from its last allowed hello on.
+        let closed = matches!(result, Ok(Answer::Closed));
+        let silent = matches!(result, Ok(Answer::Silent));
+        if half_close && (closed || silent && self.shared.reached()) {
+            self.shared.keep_open.store(true, Ordering::Relaxed);
+            result = self.exchange_within_deadline(bytes, false).await;
+        } else if half_close
+            && silent
+            && self.shared.unanswered.load(Ordering::Relaxed) + 2 >= UNANSWERED_LIMIT
+        {
+            self.shared.keep_open.store(true, Ordering::Relaxed);
+        }
         match result {
             Ok(answer) => {
-                self.reached |= matches!(answer, Answer::Hello(..) | Answer::Alert(_));
-                if matches!(answer, Answer::Silent) && !self.reached {
-                    self.unanswered += 1;
-                    if self.unanswered == UNANSWERED_LIMIT {
+                if matches!(answer, Answer::Hello(..) | Answer::Alert(_)) {
+                    self.shared.reached.store(true, Ordering::Relaxed);
+                }
+                if matches!(answer, Answer::Silent) && !self.shared.reached() {
+                    self.shared.unanswered.fetch_add(1, Ordering::Relaxed);
+                    if self.shared.silent() {
                         // A tarpit or a service waiting for something else: stop paying a
                         // timeout per hello.
-                        return Err(ProbeError::new(
-                            ErrorKind::Timeout,
-                            format!(
-                                "the server answered none of {UNANSWERED_LIMIT} ClientHellos within {:?}",
-                                self.cfg.timeout
-                            ),
-                        ));
+                        return Err(self.silence());
                     }
                 }
                 Ok(answer)
             }
             Err(e)
-                if self.reached
+                if self.shared.reached()
                     && e.kind != ErrorKind::NotTls
                     && e.kind != ErrorKind::Malformed =>
             {
-                self.broken = true;
+                self.shared.broken.store(true, Ordering::Relaxed);
                 self.obs.notes.push(format!(
-                    "partial result: the server stopped answering after {} connections ({e}); the remaining probes were skipped",
-                    self.connections
+                    "partial result: the server stopped answering after it had answered ({e}); the remaining probes were skipped"
                 ));
                 Ok(Answer::Silent)
             }
@@ -333,10 +491,39 @@ impl TlsProbe {
         }
     }
 
+    /// One hello and its answer within the probe's overall deadline for an answer.
+    async fn exchange_within_deadline(
+        &mut self,
+        bytes: &[u8],
+        half_close: bool,
+    ) -> Result<Answer, ProbeError> {
+        let overall = self.cfg.timeout * 3;
+        let slot = Slot::acquire(&self.cfg).await;
+        match tokio::time::timeout(overall, self.exchange_inner(slot, bytes, half_close)).await {
+            Ok(r) => r,
+            Err(_) => Err(ProbeError::new(
+                ErrorKind::Timeout,
+                format!("the server's answer did not complete within {overall:?}"),
+            )),
+        }
+    }
+
+    /// The error for a server that answered none of the hellos it was sent.
+    fn silence(&self) -> ProbeError {
+        ProbeError::new(
+            ErrorKind::Timeout,
+            format!(
+                "the server answered none of {} ClientHellos within {:?}",
+                self.shared.unanswered.load(Ordering::Relaxed),
+                self.cfg.timeout
+            ),
+        )
+    }
+
     /// Opens a connection ready for TLS, remembering that the port accepted one and that a
     /// STARTTLS server spoke its protocol.
-    async fn connect(&mut self) -> Result<Conn, ProbeError> {
-        let mut conn = Conn::open(self.addr, &self.cfg).await?;
+    async fn connect(&mut self, slot: Slot) -> Result<Conn, ProbeError> {
+        let mut conn = Conn::open_in(slot, self.addr, &self.cfg).await?;
         self.connected = true;
         match conn.start_tls(self.addr, &self.cfg).await {
             Ok(()) => self.spoke |= self.cfg.starttls.is_some(),
@@ -353,7 +540,7 @@ impl TlsProbe {
     fn heard(&self, error: &ProbeError) -> Heard {
         if let Some(id) = &self.ssh_identification {
             Heard::SshIdentification(id.clone())
-        } else if self.spoke || self.reached {
+        } else if self.spoke || self.shared.reached() {
             Heard::Protocol
         } else if self.connected {
             Heard::Nothing
@@ -362,13 +549,23 @@ impl TlsProbe {
         }
     }
 
-    async fn exchange_inner(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
-        if self.connections > 0 && !self.cfg.delay.is_zero() {
-            tokio::time::sleep(self.cfg.delay).await;
-        }
+    /// Sends one hello on a new connection and reads the answer. With `half_close` the sending
+    /// side is closed right after the hello: the server answers and finds the end of the
+    /// stream at once, instead of waiting a round trip for a client flight that never comes,
+    /// so a server that serves one connection at a time is free for the next one sooner.
+    async fn exchange_inner(
+        &mut self,
+        slot: Slot,
+        bytes: &[u8],
+        half_close: bool,
+    ) -> Result<Answer, ProbeError> {
         self.connections += 1;
-        let mut conn = self.connect().await?;
-        if let Err(e) = conn.send(bytes).await {
+        let mut conn = self.connect(slot).await?;
+        let sent = match conn.send(bytes).await {
+            Ok(()) if half_close => conn.finish_sending().await,
+            sent => sent,
+        };
+        if let Err(e) = sent {
             return if e.kind == ErrorKind::ConnectionReset {
                 Ok(Answer::Closed)
             } else {
@@ -529,7 +726,7 @@ impl TlsProbe {
             ..Default::default()
         };
         for version in unanswered {
-            if self.broken {
+            if self.shared.broken() {
                 break;
             }
             let found = self
@@ -574,42 +771,83 @@ impl TlsProbe {
         )
     }
 
-    /// TLS 1.2 down to SSL 3.0: the suites each version accepts, and the versions whose hellos
-    /// went unanswered.
-    async fn eliminate_legacy(
-        &mut self,
-        opt: &HelloOptions,
-    ) -> Result<(Legacy, Vec<TlsVersion>), ProbeError> {
-        let mut legacy = Vec::new();
-        let mut unanswered = Vec::new();
-        for version in [
-            TlsVersion::Tls12,
-            TlsVersion::Tls11,
-            TlsVersion::Tls10,
-            TlsVersion::Ssl3,
-        ] {
-            let found = self.eliminate(version, suites_for(version), opt).await?;
-            if found.unanswered {
-                unanswered.push(version);
+    /// TLS 1.2 down to SSL 3.0, each version's elimination beside the others: the suites each
+    /// version accepts, the versions whose hellos went unanswered, and, as soon as TLS 1.2's
+    /// suites are known, the schemes TLS 1.2 key exchanges are signed with.
+    async fn eliminate_legacy(&mut self, opt: &HelloOptions) -> Result<LegacyVersions, ProbeError> {
+        let jobs = LEGACY_VERSIONS.map(|version| {
+            let opt = opt.clone();
+            self.forked(move |mut p| async move {
+                let found = p.eliminate(version, suites_for(version), &opt).await;
+                let follow_up = match &found {
+                    Ok(f) if version == TlsVersion::Tls12 && !p.without_extensions => {
+                        Some(p.tls12_follow_up(&f.picks).await)
+                    }
+                    _ => None,
+                };
+                (p, (found, follow_up))
+            })
+        });
+        let mut done = LegacyVersions::default();
+        let mut error = None;
+        for (version, (fork, (found, schemes))) in
+            LEGACY_VERSIONS.into_iter().zip(join_all(jobs).await)
+        {
+            self.absorb(fork);
+            match found {
+                Ok(found) if found.unanswered => done.unanswered.push(version),
+                Ok(found) if !found.picks.is_empty() => done.accepted.push((version, found.picks)),
+                Ok(_) => {}
+                Err(e) => {
+                    error.get_or_insert(e);
+                }
             }
-            if !found.picks.is_empty() {
-                legacy.push((version, found.picks));
+            match schemes {
+                Some(Ok((schemes, groups_read))) => {
+                    done.tls12_schemes = Some(schemes);
+                    done.groups_read = groups_read;
+                }
+                Some(Err(e)) => {
+                    error.get_or_insert(e);
+                }
+                None => {}
             }
         }
-        Ok((legacy, unanswered))
+        match error {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
     }
 
-    /// Runs the whole enumeration.
+    /// Runs the whole enumeration in two rounds of questions asked side by side: first every
+    /// version (with TLS 1.2's signature schemes and TLS 1.3's groups as soon as what they need
+    /// is known), then what depends on the versions found (server order, features, TLS 1.0-1.2
+    /// groups, fallback SCSV, TLS 1.3 certificates). Connections to the address stay within
+    /// `--per-host`, and what each line of questions learned is taken back in a fixed order.
     pub async fn run(&mut self) -> Result<TlsObservation, ProbeError> {
         let default = HelloOptions::default();
-        let (mut legacy, mut unanswered) = self.eliminate_legacy(&default).await?;
-        let tls13 = self.eliminate_tls13().await?;
-        self.probe_sslv2().await?;
-        if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
+        let tls13_job = self.forked(|mut p| async move {
+            let found = p.eliminate_tls13().await;
+            // Whatever ended it, nobody waits for its word any longer.
+            p.shared.tls13_found(matches!(found, Ok(Some(_))));
+            (p, found)
+        });
+        let sslv2_job = self.forked(|mut p| async move {
+            let found = p.probe_sslv2().await;
+            (p, found)
+        });
+        let (legacy, (tls13_fork, tls13), (sslv2_fork, sslv2)) =
+            tokio::join!(self.eliminate_legacy(&default), tls13_job, sslv2_job);
+        self.absorb(tls13_fork);
+        self.absorb(sslv2_fork);
+        let mut found = legacy?;
+        let tls13 = tls13?;
+        sslv2?;
+        if found.accepted.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             // Old stacks reset on any extension: try once more with bare hellos.
             self.without_extensions = true;
-            (legacy, unanswered) = self.eliminate_legacy(&default).await?;
-            if legacy.is_empty() {
+            found = self.eliminate_legacy(&default).await?;
+            if found.accepted.is_empty() {
                 self.without_extensions = false;
             } else {
                 self.obs.notes.push(
@@ -618,6 +856,12 @@ impl TlsProbe {
                 );
             }
         }
+        let LegacyVersions {
+            accepted: mut legacy,
+            unanswered,
+            tls12_schemes,
+            groups_read,
+        } = found;
         if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             return Err(self.nothing_accepted());
         }
@@ -633,36 +877,160 @@ impl TlsProbe {
                 self.cut_short
             ));
         }
-        for (i, (version, picks)) in legacy.iter().enumerate() {
-            let found: Vec<u16> = picks.iter().map(|(h, _)| h.cipher_suite).collect();
-            // The best legacy version's check also offers compression and ALPN (one connection).
-            let features = HelloOptions {
-                compression: Some(vec![1, 0]),
-                alpn: true,
-                ..Default::default()
-            };
-            let pref = if i == 0 {
-                let (pref, answer) = self.server_preference(*version, &found, &features).await?;
-                if let Some(h) = answer {
-                    self.obs.features.judged.compression = Some(h.compression != 0);
-                    self.obs.features.alpn = h
-                        .alpn()
-                        .ok()
-                        .flatten()
-                        .map(|p| String::from_utf8_lossy(&p).into_owned());
+        for (version, picks) in &legacy {
+            self.learn_from_flights(*version, picks);
+        }
+        let best = legacy.first().filter(|_| !self.without_extensions);
+        let mut bound_groups = None;
+        if let Some((version, picks)) = best {
+            self.features_from_hello(&picks[0].0);
+            self.encrypt_then_mac(picks);
+            // TLS 1.2 found only by the minimal retry has its signature schemes read now.
+            let schemes = match tls12_schemes {
+                Some(schemes) => schemes,
+                None if *version == TlsVersion::Tls12 => {
+                    self.tls12_signature_schemes(picks).await?
                 }
-                pref
-            } else if found.len() > 1 {
-                self.server_preference(*version, &found, &default).await?.0
-            } else {
-                None
+                None => Vec::new(),
             };
+            self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+            if tls13.is_none() && !groups_read {
+                bound_groups = self.legacy_group_plan(picks).map(|plan| (*version, plan));
+            }
+        }
+
+        // The second round.
+        let features = HelloOptions {
+            compression: Some(vec![1, 0]),
+            alpn: true,
+            ..Default::default()
+        };
+        let pref_jobs: Vec<_> = legacy
+            .iter()
+            .enumerate()
+            .map(|(i, (version, picks))| {
+                let version = *version;
+                let found: Vec<u16> = picks.iter().map(|(h, _)| h.cipher_suite).collect();
+                // The best legacy version's check also offers compression and ALPN.
+                let opt = if i == 0 {
+                    features.clone()
+                } else {
+                    default.clone()
+                };
+                self.forked(move |mut p| async move {
+                    let pref = if i == 0 || found.len() > 1 {
+                        p.server_preference(version, &found, &opt).await.map(Some)
+                    } else {
+                        Ok(None)
+                    };
+                    (p, pref)
+                })
+            })
+            .collect();
+        let groups_job = bound_groups.map(|(version, (suites, bound))| {
+            self.forked(move |mut p| async move {
+                let groups = p.legacy_groups(version, &suites, bound).await;
+                (p, groups)
+            })
+        });
+        // TLS_FALLBACK_SCSV is offered below the server's best version.
+        let lower = if tls13.is_some() {
+            legacy.first()
+        } else {
+            legacy.get(1)
+        };
+        let fallback_job = lower.map(|(version, picks)| {
+            let version = *version;
+            let suites: Vec<u16> = picks.iter().map(|(h, _)| h.cipher_suite).collect();
+            self.forked(move |mut p| async move {
+                let refused = p.fallback_scsv(version, &suites).await;
+                (p, refused)
+            })
+        });
+        // A server that refuses every extension cannot speak TLS 1.3, which needs them.
+        let confirm_job = (tls13.is_none() && !self.shared.broken() && !self.without_extensions)
+            .then(|| {
+                self.forked(|mut p| async move {
+                    p.confirm_no_tls13().await;
+                    (p, ())
+                })
+            });
+        let readable = match &tls13 {
+            Some((suites, _)) => !self.shared.broken() && self.tls13_readable(suites),
+            None => false,
+        };
+        let read_schemes = self.obs.signature_schemes.is_empty();
+        let have: Vec<String> = self
+            .obs
+            .certificates
+            .iter()
+            .map(|c| c.key_type.clone())
+            .collect();
+        let tls13_job = readable.then(|| {
+            self.forked(move |mut p| async move {
+                if read_schemes {
+                    p.tls13_signature_schemes().await;
+                } else {
+                    p.tls13_certificates(&have).await;
+                }
+                (p, ())
+            })
+        });
+        let (prefs, groups, fallback, confirm, tls13_read) = tokio::join!(
+            join_all(pref_jobs),
+            optional(groups_job),
+            optional(fallback_job),
+            optional(confirm_job),
+            optional(tls13_job)
+        );
+        let mut error = None;
+        for (i, ((version, picks), (fork, pref))) in legacy.iter().zip(prefs).enumerate() {
+            self.absorb(fork);
+            let (pref, answer) = match pref {
+                Ok(Some(checked)) => checked,
+                Ok(None) => (None, None),
+                Err(e) => {
+                    error.get_or_insert(e);
+                    (None, None)
+                }
+            };
+            if let Some(h) = answer.filter(|_| i == 0) {
+                self.obs.features.judged.compression = Some(h.compression != 0);
+                self.obs.features.alpn = h
+                    .alpn()
+                    .ok()
+                    .flatten()
+                    .map(|p| String::from_utf8_lossy(&p).into_owned());
+            }
             self.obs.versions.push(VersionResult {
                 version: *version,
-                cipher_suites: found.iter().map(|c| SuiteRef::tls(*c)).collect(),
+                cipher_suites: picks
+                    .iter()
+                    .map(|(h, _)| SuiteRef::tls(h.cipher_suite))
+                    .collect(),
                 server_preference: pref,
             });
-            self.learn_from_flights(*version, picks);
+        }
+        if let Some((fork, groups)) = groups {
+            self.absorb(fork);
+            if let Err(e) = groups {
+                error.get_or_insert(e);
+            }
+        }
+        if let Some((fork, refused)) = fallback {
+            self.absorb(fork);
+            match refused {
+                Ok(refused) => self.obs.features.judged.fallback_scsv = refused,
+                Err(e) => {
+                    error.get_or_insert(e);
+                }
+            }
+        }
+        for (fork, ()) in [confirm, tls13_read].into_iter().flatten() {
+            self.absorb(fork);
+        }
+        if let Some(e) = error {
+            return Err(e);
         }
         if let Some((suites, pref)) = &tls13 {
             self.obs.versions.push(VersionResult {
@@ -672,28 +1040,6 @@ impl TlsProbe {
             });
         }
         self.obs.versions.sort_by_key(|v| v.version);
-        if let Some((version, picks)) = legacy.first().filter(|_| !self.without_extensions) {
-            self.features_from_hello(&picks[0].0);
-            self.encrypt_then_mac(picks);
-            if tls13.is_none() {
-                self.legacy_groups(*version, picks).await?;
-            }
-            self.legacy_sigalgs(*version, picks).await?;
-        }
-        self.fallback_scsv(&legacy, tls13.is_some()).await?;
-        // A server that refuses every extension cannot speak TLS 1.3, which needs them.
-        if tls13.is_none() && !self.broken && !self.without_extensions {
-            self.confirm_no_tls13().await;
-        }
-        if let Some((suites, _)) = &tls13 {
-            if !self.broken && self.tls13_readable(suites) {
-                if self.obs.signature_schemes.is_empty() {
-                    self.tls13_signature_schemes().await;
-                } else {
-                    self.tls13_certificates().await;
-                }
-            }
-        }
         if let Some(why) = self.tls13_broken() {
             // HelloRetryRequests alone do not prove TLS 1.3: no real handshake completed.
             self.obs.versions.retain(|v| v.version != TlsVersion::Tls13);
@@ -740,12 +1086,12 @@ impl TlsProbe {
         offering: &str,
     ) -> Result<(Answer, bool), ProbeError> {
         let first = self.exchange(hello).await?;
-        if !first.unanswered() || self.broken {
+        if !first.unanswered() || self.shared.broken() {
             return Ok((first, false));
         }
         let again = self.exchange(retry).await?;
         if again.unanswered()
-            && !self.broken
+            && !self.shared.broken()
             && !self.obs.undetermined.iter().any(|u| u.item == item)
         {
             self.obs.undetermined.push(Undetermined::new(
@@ -797,22 +1143,56 @@ impl TlsProbe {
     }
 
     /// TLS 1.3 suites and groups from HelloRetryRequests; returns the suites and preference.
+    /// The first answer names a suite and the server's group: from there the rest of the suites
+    /// and the rest of the groups are eliminated side by side.
     async fn eliminate_tls13(&mut self) -> Result<Option<(Vec<u16>, Option<bool>)>, ProbeError> {
-        let mut remaining = suites_for(TlsVersion::Tls13);
-        let mut suites = Vec::new();
+        let all = suites_for(TlsVersion::Tls13);
+        let hello = self.hello(TlsVersion::Tls13, &all, &HelloOptions::default());
+        // The version's own absence is settled by a real handshake (confirm_no_tls13).
+        let first = match self.exchange(&hello).await? {
+            Answer::Hello(h, _)
+                if h.negotiated_version().ok() == Some(0x0304) && all.contains(&h.cipher_suite) =>
+            {
+                h
+            }
+            _ => {
+                self.shared.tls13_found(false);
+                return Ok(None);
+            }
+        };
+        self.shared.tls13_found(true);
         let mut first_group = None;
+        if first.is_hello_retry_request() {
+            self.obs.features.hello_retry_request = Some(true);
+            first_group = first.key_share_group().ok().flatten();
+        }
+        let suite = first.cipher_suite;
+        let rest = self.forked(|mut p| async move {
+            let suites = p.tls13_suites_after(suite).await;
+            (p, suites)
+        });
+        let (groups, (fork, suites)) = tokio::join!(self.tls13_groups(suite, first_group), rest);
+        self.absorb(fork);
+        groups?;
+        suites.map(Some)
+    }
+
+    /// The TLS 1.3 suites after the first (`first`), by elimination, and whether the server
+    /// keeps its own order among them.
+    async fn tls13_suites_after(
+        &mut self,
+        first: u16,
+    ) -> Result<(Vec<u16>, Option<bool>), ProbeError> {
         let default = HelloOptions::default();
+        let mut remaining = suites_for(TlsVersion::Tls13);
+        remaining.retain(|c| *c != first);
+        let mut suites = vec![first];
         while !remaining.is_empty() {
             let hello = self.hello(TlsVersion::Tls13, &remaining, &default);
-            let answer = if suites.is_empty() {
-                // The version's own absence is settled by a real handshake (confirm_no_tls13).
-                self.exchange(&hello).await?
-            } else {
-                let item = format!("{} suites", TlsVersion::Tls13);
-                self.exchange_or_settle(&hello, &hello, item, "only suites not yet seen")
-                    .await?
-                    .0
-            };
+            let item = format!("{} suites", TlsVersion::Tls13);
+            let (answer, _) = self
+                .exchange_or_settle(&hello, &hello, item, "only suites not yet seen")
+                .await?;
             match answer {
                 Answer::Hello(h, _)
                     if h.negotiated_version().ok() == Some(0x0304)
@@ -820,16 +1200,12 @@ impl TlsProbe {
                 {
                     if h.is_hello_retry_request() {
                         self.obs.features.hello_retry_request = Some(true);
-                        first_group = first_group.or(h.key_share_group().ok().flatten());
                     }
                     remaining.retain(|c| *c != h.cipher_suite);
                     suites.push(h.cipher_suite);
                 }
                 _ => break,
             }
-        }
-        if suites.is_empty() {
-            return Ok(None);
         }
         let pref = if suites.len() > 1 {
             self.server_preference(TlsVersion::Tls13, &suites.clone(), &default)
@@ -838,7 +1214,17 @@ impl TlsProbe {
         } else {
             None
         };
-        // Groups: the first is known from the suite loop; eliminate the rest.
+        Ok((suites, pref))
+    }
+
+    /// TLS 1.3 groups by elimination over HelloRetryRequests, offering one suite the server
+    /// accepts; the first group is known from the first answer, when it was a
+    /// HelloRetryRequest.
+    async fn tls13_groups(
+        &mut self,
+        suite: u16,
+        first_group: Option<u16>,
+    ) -> Result<(), ProbeError> {
         let mut groups_left = groups_for(TlsVersion::Tls13);
         let mut groups = Vec::new();
         if let Some(g) = first_group {
@@ -850,7 +1236,7 @@ impl TlsProbe {
                 groups: Some(groups_left.clone()),
                 ..Default::default()
             };
-            let hello = self.hello(TlsVersion::Tls13, &suites, &opt);
+            let hello = self.hello(TlsVersion::Tls13, &[suite], &opt);
             let item = format!("{} groups", TlsVersion::Tls13);
             match self
                 .exchange_or_settle(&hello, &hello, item, "only groups not yet seen")
@@ -870,18 +1256,19 @@ impl TlsProbe {
             }
         }
         self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
-        Ok(Some((suites, pref)))
+        Ok(())
     }
 
     async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
-        if self.broken {
+        if self.shared.broken() {
             return Ok(());
         }
         let specs: Vec<u32> = tls::sslv2_ciphers().iter().map(|c| c.code).collect();
+        let _turn = self.shared.turn().await?;
         self.connections += 1;
-        let mut conn = match self.connect().await {
+        let mut conn = match self.connect(Slot::acquire(&self.cfg).await).await {
             Ok(c) => c,
-            Err(e) if self.reached => {
+            Err(e) if self.shared.reached() => {
                 self.obs.notes.push(format!("SSL 2.0 not tested: {e}"));
                 return Ok(());
             }
@@ -1000,15 +1387,14 @@ impl TlsProbe {
         }
     }
 
-    /// ECDHE groups of TLS 1.0-1.2 servers (from ServerKeyExchange), when TLS 1.3 cannot tell.
-    /// With an ECDSA certificate the server needs the certificate's curve among the client's
-    /// groups (RFC 4492), so that curve stays offered, last, once found; RSA suites have no such
-    /// bond and are preferred.
-    async fn legacy_groups(
-        &mut self,
-        version: TlsVersion,
+    /// What the TLS 1.0-1.2 group elimination offers: the ECDHE suites of one key type, and,
+    /// with an ECDSA certificate, the certificate's curve, which the server needs among the
+    /// client's groups (RFC 4492), so it stays offered, last, once found. RSA suites have no
+    /// such bond and are preferred. None when no ECDHE suite was picked.
+    fn legacy_group_plan(
+        &self,
         picks: &[(ServerHello, Flight)],
-    ) -> Result<(), ProbeError> {
+    ) -> Option<(Vec<u16>, Option<u16>)> {
         let ecdhe = |auth: &str| -> Vec<u16> {
             picks
                 .iter()
@@ -1018,8 +1404,8 @@ impl TlsProbe {
                 })
                 .collect()
         };
-        let (suites, bound_curve) = match (ecdhe("RSA"), ecdhe("ECDSA")) {
-            (rsa, _) if !rsa.is_empty() => (rsa, None),
+        match (ecdhe("RSA"), ecdhe("ECDSA")) {
+            (rsa, _) if !rsa.is_empty() => Some((rsa, None)),
             (_, ecdsa) if !ecdsa.is_empty() => {
                 let curve = self
                     .obs
@@ -1028,13 +1414,23 @@ impl TlsProbe {
                     .find(|c| c.key_type == "ec")
                     .and_then(|c| c.chain.first())
                     .and_then(|l| l.curve.clone());
-                (
+                Some((
                     ecdsa,
                     curve.and_then(|c| tls::group_by_name(&c)).map(|g| g.code),
-                )
+                ))
             }
-            _ => return Ok(()),
-        };
+            _ => None,
+        }
+    }
+
+    /// ECDHE groups of TLS 1.0-1.2 servers (from ServerKeyExchange), when TLS 1.3 cannot tell,
+    /// offering these suites and keeping the certificate's curve (`bound_curve`) once found.
+    async fn legacy_groups(
+        &mut self,
+        version: TlsVersion,
+        suites: &[u16],
+        bound_curve: Option<u16>,
+    ) -> Result<(), ProbeError> {
         let mut left: Vec<u16> = groups_for(version)
             .into_iter()
             .filter(|g| tls::group_by_code(*g).is_some_and(|x| x.family != "ffdhe"))
@@ -1049,8 +1445,8 @@ impl TlsProbe {
                 groups: Some(offered),
                 ..Default::default()
             };
-            let hello = self.hello(version, &suites, &opt);
-            let retry = self.hello(version, &suites, &opt.minimal());
+            let hello = self.hello(version, suites, &opt);
+            let retry = self.hello(version, suites, &opt.minimal());
             let item = format!("{version} groups");
             let (Answer::Hello(h, flight), _) = self
                 .exchange_or_settle(&hello, &retry, item, "only groups not yet seen")
@@ -1083,17 +1479,41 @@ impl TlsProbe {
         Ok(())
     }
 
-    /// TLS 1.2 signature schemes, from the ServerKeyExchange of each key type's (EC)DHE suite.
-    async fn legacy_sigalgs(
+    /// What TLS 1.2's suites let start at once, side by side: its signature schemes, and,
+    /// once the TLS 1.3 probe has found no TLS 1.3, its ECDHE groups. Returns the schemes and
+    /// whether the groups were read.
+    async fn tls12_follow_up(
         &mut self,
-        version: TlsVersion,
         picks: &[(ServerHello, Flight)],
-    ) -> Result<(), ProbeError> {
-        if version != TlsVersion::Tls12 {
-            return Ok(());
-        }
-        let mut per_auth: Vec<(u16, KeyExchangeKind)> = Vec::new();
-        for (h, _) in picks {
+    ) -> Result<(Vec<u16>, bool), ProbeError> {
+        // The certificates, for the curve an ECDSA key binds the groups to.
+        self.learn_from_flights(TlsVersion::Tls12, picks);
+        let plan = self.legacy_group_plan(picks);
+        let shared = self.shared.clone();
+        let groups = self.forked(move |mut p| async move {
+            let read = match plan {
+                Some((suites, bound)) if !shared.tls13_known().await => p
+                    .legacy_groups(TlsVersion::Tls12, &suites, bound)
+                    .await
+                    .map(|()| true),
+                _ => Ok(false),
+            };
+            (p, read)
+        });
+        let (schemes, (fork, groups)) = tokio::join!(self.tls12_signature_schemes(picks), groups);
+        self.absorb(fork);
+        Ok((schemes?, groups?))
+    }
+
+    /// TLS 1.2 signature schemes, from the ServerKeyExchange of each key type's (EC)DHE suite,
+    /// one elimination per key type side by side. The first pick of each key type already
+    /// answered a hello offering every scheme, so its scheme is the elimination's first.
+    async fn tls12_signature_schemes(
+        &mut self,
+        picks: &[(ServerHello, Flight)],
+    ) -> Result<Vec<u16>, ProbeError> {
+        let mut per_auth: Vec<(&str, u16, KeyExchangeKind, Option<u16>)> = Vec::new();
+        for (h, flight) in picks {
             let Some(s) = tls::suite_by_code(h.cipher_suite) else {
                 continue;
             };
@@ -1103,79 +1523,111 @@ impl TlsProbe {
                 _ => continue,
             };
             if matches!(s.auth, "RSA" | "ECDSA" | "DSS")
-                && !per_auth
-                    .iter()
-                    .any(|(c, _)| tls::suite_by_code(*c).map(|x| x.auth) == Some(s.auth))
+                && !per_auth.iter().any(|(auth, ..)| *auth == s.auth)
             {
-                per_auth.push((s.code, kind));
-            }
-        }
-        let mut schemes: Vec<u16> = Vec::new();
-        for (suite, kind) in per_auth {
-            let mut left = all_sigalgs();
-            while !left.is_empty() {
-                let opt = HelloOptions {
-                    sigalgs: Some(left.clone()),
-                    ..Default::default()
-                };
-                let hello = self.hello(version, &[suite], &opt);
-                let retry = self.hello(version, &[suite], &opt.minimal());
-                let item = format!("{version} signature schemes");
-                let offering = "only signature schemes not yet seen";
-                let (Answer::Hello(_, flight), _) = self
-                    .exchange_or_settle(&hello, &retry, item, offering)
-                    .await?
-                else {
-                    break;
-                };
-                let Some(Ok(ske)) = flight
+                let first = flight
                     .key_exchange
                     .as_deref()
-                    .map(|b| server_key_exchange::parse(b, kind, true, true))
-                else {
-                    break;
-                };
-                match ske.signature_scheme {
-                    Some(s) if left.contains(&s) => {
-                        left.retain(|x| *x != s);
+                    .and_then(|b| server_key_exchange::parse(b, kind, true, true).ok())
+                    .and_then(|ske| ske.signature_scheme);
+                per_auth.push((s.auth, s.code, kind, first));
+            }
+        }
+        let jobs = per_auth.into_iter().map(|(_, suite, kind, first)| {
+            self.forked(move |mut p| async move {
+                let schemes = p.eliminate_signature_schemes(suite, kind, first).await;
+                (p, schemes)
+            })
+        });
+        let mut schemes: Vec<u16> = Vec::new();
+        let mut error = None;
+        for (fork, found) in join_all(jobs).await {
+            self.absorb(fork);
+            match found {
+                Ok(found) => {
+                    for s in found {
                         if !schemes.contains(&s) {
                             schemes.push(s);
                         }
                     }
-                    _ => break,
+                }
+                Err(e) => {
+                    error.get_or_insert(e);
                 }
             }
         }
-        self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
-        Ok(())
+        match error {
+            Some(e) => Err(e),
+            None => Ok(schemes),
+        }
     }
 
-    /// TLS_FALLBACK_SCSV: a hello below the server's best version must be refused.
+    /// The schemes a TLS 1.2 server signs this suite's key exchange with, by elimination,
+    /// starting from the one it chose when offered every scheme (`first`), if known.
+    async fn eliminate_signature_schemes(
+        &mut self,
+        suite: u16,
+        kind: KeyExchangeKind,
+        first: Option<u16>,
+    ) -> Result<Vec<u16>, ProbeError> {
+        let version = TlsVersion::Tls12;
+        let mut left = all_sigalgs();
+        let mut schemes = Vec::new();
+        if let Some(s) = first.filter(|s| left.contains(s)) {
+            left.retain(|x| *x != s);
+            schemes.push(s);
+        }
+        while !left.is_empty() {
+            let opt = HelloOptions {
+                sigalgs: Some(left.clone()),
+                ..Default::default()
+            };
+            let hello = self.hello(version, &[suite], &opt);
+            let retry = self.hello(version, &[suite], &opt.minimal());
+            let item = format!("{version} signature schemes");
+            let offering = "only signature schemes not yet seen";
+            let (Answer::Hello(_, flight), _) = self
+                .exchange_or_settle(&hello, &retry, item, offering)
+                .await?
+            else {
+                break;
+            };
+            let Some(Ok(ske)) = flight
+                .key_exchange
+                .as_deref()
+                .map(|b| server_key_exchange::parse(b, kind, true, true))
+            else {
+                break;
+            };
+            match ske.signature_scheme {
+                Some(s) if left.contains(&s) => {
+                    left.retain(|x| *x != s);
+                    schemes.push(s);
+                }
+                _ => break,
+            }
+        }
+        Ok(schemes)
+    }
+
+    /// TLS_FALLBACK_SCSV: a hello of a version below the server's best must be refused
+    /// (Some(true)); None when the server neither refused nor answered.
     async fn fallback_scsv(
         &mut self,
-        legacy: &[(TlsVersion, Vec<(ServerHello, Flight)>)],
-        has_tls13: bool,
-    ) -> Result<(), ProbeError> {
-        let lower = if has_tls13 {
-            legacy.first()
-        } else {
-            legacy.get(1)
-        };
-        let Some((version, picks)) = lower else {
-            return Ok(());
-        };
-        let suites: Vec<u16> = picks.iter().map(|(h, _)| h.cipher_suite).collect();
+        version: TlsVersion,
+        suites: &[u16],
+    ) -> Result<Option<bool>, ProbeError> {
         let opt = HelloOptions {
             fallback_scsv: true,
             ..Default::default()
         };
-        self.obs.features.judged.fallback_scsv =
-            match self.exchange(&self.hello(*version, &suites, &opt)).await? {
+        Ok(
+            match self.exchange(&self.hello(version, suites, &opt)).await? {
                 Answer::Alert(a) if a.description == Alert::INAPPROPRIATE_FALLBACK => Some(true),
                 Answer::Hello(..) => Some(false),
                 _ => None,
-            };
-        Ok(())
+            },
+        )
     }
 
     /// Whether a real TLS 1.3 handshake can succeed: rustls (and aws-lc-rs) implement AES-GCM
@@ -1246,24 +1698,24 @@ impl TlsProbe {
         self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
     }
 
-    /// TLS 1.3 certificates need a real handshake: one per key family the server holds.
-    async fn tls13_certificates(&mut self) {
-        let have: Vec<String> = self
-            .obs
-            .certificates
-            .iter()
-            .map(|c| c.key_type.clone())
-            .collect();
-        for (family, key_type) in [
+    /// TLS 1.3 certificates need a real handshake: one per key family the server holds, but
+    /// those whose chains (`have`) were read already.
+    async fn tls13_certificates(&mut self, have: &[String]) {
+        let families = [
             (KeyFamily::Ecdsa, "ec"),
             (KeyFamily::Rsa, "rsa"),
             (KeyFamily::Ed25519, "ed25519"),
-        ] {
-            if have.iter().any(|k| k == key_type) {
-                continue;
-            }
-            self.connections += 1;
-            match certs::fetch_tls13(self.addr, &self.cfg, family).await {
+        ];
+        let wanted: Vec<_> = families
+            .into_iter()
+            .filter(|(_, key_type)| !have.iter().any(|k| k == key_type))
+            .collect();
+        self.connections += wanted.len() as u32;
+        let fetches = wanted
+            .iter()
+            .map(|(family, _)| certs::fetch_tls13(self.addr, &self.cfg, *family));
+        for ((_, key_type), fetched) in wanted.iter().zip(join_all(fetches).await) {
+            match fetched {
                 Ok(got) => {
                     self.learn_tls13_handshake(&got);
                 }
