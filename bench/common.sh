@@ -1,5 +1,16 @@
 # Helpers shared by the bench/ scripts (sourced, not run).
 
+# Builds fipsgate (FIPSGATE), makes a scratch directory (WORK) and kills every pid in PIDS and
+# removes WORK when the script exits.
+bench_setup() {
+  cargo build --release --quiet
+  FIPSGATE=$PWD/target/release/fipsgate
+  WORK=$(mktemp -d)
+  PIDS=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+
 # A TCP port nobody listens on right now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -28,4 +39,13 @@ pattern = re.compile(re.escape(heading) + r"\n.*?(?=\n## |\Z)", re.S)
 text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
 p.write_text(text)
 PY
+}
+
+# Starts bench/relay.py in front of 127.0.0.1:$1, counting into $2, with $3 ms each way (default
+# none); appends its pid to PIDS and sets RELAY_PORT.
+start_relay() {
+  RELAY_PORT=$(free_port)
+  python3 bench/relay.py "$RELAY_PORT" "$1" "$2" "${3:-0}" 2>>"$WORK/relay.log" &
+  PIDS+=($!)
+  wait_port "$RELAY_PORT"
 }

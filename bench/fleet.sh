@@ -14,12 +14,7 @@ source bench/common.sh
 for tool in nmap sslscan nginx openssl python3 nstat /usr/sbin/sshd /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench/fleet.sh: $tool is missing (apt-get install nmap sslscan time iproute2)" >&2; exit 2; }
 done
-cargo build --release --quiet
-FIPSGATE=$PWD/target/release/fipsgate
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_setup
 NGINX_PORTS=190 SSHD_PORTS=10
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/k.pem" -out "$WORK/c.pem" -days 2 -subj /CN=bench 2>/dev/null

@@ -16,12 +16,7 @@ SECS=${1:-5}
 for tool in stunnel4 haproxy wrk nginx curl openssl python3; do
   command -v "$tool" >/dev/null || { echo "bench/proxy.sh: $tool is missing (apt-get install stunnel4 haproxy wrk)" >&2; exit 2; }
 done
-cargo build --release --quiet
-FIPSGATE=$PWD/target/release/fipsgate
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_setup
 
 cd "$WORK"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.crt -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side SSH benchmark: fipsgate against ssh-audit (Debian's package, and PyPI's newest when
 # pip can install it) on two OpenSSH sshd instances on loopback (FIPS-only and Debian default), in
-# one run. Connections are counted by bench/conncount.py in front of each server. Ground truth:
+# one run. Connections are counted by bench/relay.py in front of each server. Ground truth:
 # `sshd -T` for kex, cipher and MAC lists, `ssh-keygen -lf` for host key fingerprints.
 # Writes the "SSH" section of docs/benchmarks.md and prints it. Needs root (sshd) and
 # `apt-get install ssh-audit`.
@@ -9,13 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
 source bench/common.sh
+# shellcheck source=bench/parse.sh
+source bench/parse.sh
 command -v ssh-audit >/dev/null || { echo "bench/ssh.sh: apt-get install ssh-audit" >&2; exit 2; }
-cargo build --release --quiet
-FIPSGATE=$PWD/target/release/fipsgate
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_setup
 mkdir -p /run/sshd
 
 TOOLS=(fipsgate ssh-audit-debian)
@@ -33,7 +30,7 @@ HostKeyAlgorithms ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"
 )
 declare -A PORT COUNT CONF TRUTH
 for s in fips default; do
-  backend=$(free_port); front=$(free_port)
+  backend=$(free_port)
   CONF[$s]="$WORK/sshd_$s"
   {
     echo "Port $backend"; echo "ListenAddress 127.0.0.1"; echo "PidFile $WORK/sshd_$s.pid"; echo "UsePAM no"
@@ -44,11 +41,9 @@ for s in fips default; do
   /usr/sbin/sshd -D -e -f "${CONF[$s]}" 2>/dev/null &
   PIDS+=($!)
   wait_port "$backend"
-  python3 bench/conncount.py "$front" "$backend" "$WORK/count-$s" &
-  PIDS+=($!)
-  wait_port "$front"
-  PORT[$s]=$front
   COUNT[$s]="$WORK/count-$s"
+  start_relay "$backend" "${COUNT[$s]}"
+  PORT[$s]=$RELAY_PORT
   t=$(/usr/sbin/sshd -T -f "${CONF[$s]}")
   lists=$(for k in kexalgorithms ciphers macs; do awk -v k="$k" '$1==k {print k, $2}' <<<"$t"; done)
   keys=("$WORK/host_rsa.pub" "$WORK/host_ecdsa.pub")
@@ -58,24 +53,6 @@ for s in fips default; do
   TRUTH[$s]="$lists
 $fps"
 done
-
-# Each parser prints "kexalgorithms a,b", "ciphers …", "macs …" and "fp SHA256:…" lines.
-parse_fipsgate() { python3 -c '
-import json,sys
-e=json.loads(sys.stdin.readline()); s=e.get("ssh") or {}
-print("kexalgorithms", ",".join(s.get("kex",[])))
-print("ciphers", ",".join(s.get("ciphers_client_to_server",[])))
-print("macs", ",".join(s.get("macs_client_to_server",[])))
-for f in sorted(k["fingerprint_sha256"] for k in s.get("host_keys",[])): print("fp", f)'; }
-parse_ssh_audit() { python3 -c '
-import json,sys
-markers={"ext-info-s","kex-strict-s-v00@openssh.com","kexguess2@matt.ucc.asn.au"}
-try: d=json.load(sys.stdin)
-except Exception: d={}
-print("kexalgorithms", ",".join(a["algorithm"] for a in d.get("kex",[]) if a["algorithm"] not in markers))
-print("ciphers", ",".join(a["algorithm"] for a in d.get("enc",[])))
-print("macs", ",".join(a["algorithm"] for a in d.get("mac",[])))
-for f in sorted({"SHA256:"+f["hash"] for f in d.get("fingerprints",[]) if f.get("hash_alg")=="SHA256"}): print("fp", f)'; }
 
 run_tool() { # server tool -> "wall cpu connections match"
   local s=$1 tool=$2 port=${PORT[$1]} before after out="$WORK/out-$1-$2" t="$WORK/time-$1-$2"
@@ -90,7 +67,7 @@ run_tool() { # server tool -> "wall cpu connections match"
   after=$(cat "${COUNT[$s]}")
   local got
   case $tool in
-    fipsgate) got=$(parse_fipsgate <"$out") ;;
+    fipsgate) got=$(parse_ssh_fipsgate <"$out") ;;
     *) got=$(parse_ssh_audit <"$out") ;;
   esac
   local match=no

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side TLS enumeration benchmark: fipsgate, sslscan, nmap ssl-enum-ciphers, testssl.sh -e
 # against two reference openssl s_server instances on loopback, in one run. Each server sits
-# behind a counting relay (bench/conncount.py), so connections are counted the same way for every
+# behind a counting relay (bench/relay.py), so connections are counted the same way for every
 # tool. Ground truth is `openssl ciphers -V` on the servers' own cipher strings.
 # Writes the table to docs/benchmarks.md (section "TLS enumeration") and prints it.
 # Usage: bench/tls.sh   (needs: ./dev deps, plus sslscan nmap testssl.sh from apt)
@@ -9,79 +9,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
 source bench/common.sh
+# shellcheck source=bench/parse.sh
+source bench/parse.sh
+# shellcheck source=bench/servers.sh
+source bench/servers.sh
 for tool in sslscan nmap testssl openssl python3; do
   command -v "$tool" >/dev/null || { echo "bench/tls.sh: $tool is missing (apt-get install sslscan nmap testssl.sh)" >&2; exit 2; }
 done
-cargo build --release --quiet
-FIPSGATE=$PWD/target/release/fipsgate
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+bench_setup
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/k.pem" -out "$WORK/c.pem" -days 2 -subj /CN=bench 2>/dev/null
-
-
-# name | s_server arguments | TLS 1.2 cipher string | TLS 1.3 suites ("" = none)
-A_12="ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
-B_12="ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256"
-B_13="TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
-declare -A ARGS=(
-  [A]="-tls1_2 -cipher $A_12"
-  [B]="-cipher $B_12 -ciphersuites $B_13 -serverpref -no_tls1 -no_tls1_1"
-)
-declare -A TRUTH
-codes() { openssl ciphers -V "$@" | awk '{print $1}' | tr -d ',' | sed 's/0x\(..\)0x\(..\)/0x\1\2/' | tr a-f A-F | sed 's/^0X/0x/'; }
-TRUTH[A]=$(codes -tls1_2 -ciphersuites "" "$A_12" | sed 's/^/tls1.2 /' | sort)
-TRUTH[B]=$( { codes -tls1_2 -ciphersuites "" "$B_12" | sed 's/^/tls1.2 /'; codes -s -tls1_3 -ciphersuites "$B_13" | sed 's/^/tls1.3 /'; } | sort)
+declare -A BACKEND TRUTH
+start_ab
 
 declare -A PORT COUNT
 for s in A B; do
-  backend=$(free_port); front=$(free_port)
-  # shellcheck disable=SC2086
-  openssl s_server -accept "127.0.0.1:$backend" -quiet -cert "$WORK/c.pem" -key "$WORK/k.pem" ${ARGS[$s]} >/dev/null 2>&1 &
-  PIDS+=($!)
-  wait_port "$backend"
-  python3 bench/conncount.py "$front" "$backend" "$WORK/count-$s" &
-  PIDS+=($!)
-  wait_port "$front"
-  PORT[$s]=$front
   COUNT[$s]="$WORK/count-$s"
+  start_relay "${BACKEND[$s]}" "${COUNT[$s]}"
+  PORT[$s]=$RELAY_PORT
 done
-
-# Each parser prints "version code" lines (version tls1.2/tls1.3, code 0xC02F).
-parse_fipsgate() { python3 -c '
-import json,sys
-for line in sys.stdin:
-    e=json.loads(line)
-    for v in (e.get("tls") or {}).get("versions",[]):
-        for s in v["cipher_suites"]: print(v["version"], s["code"])'; }
-parse_sslscan() { python3 -c '
-import sys,re
-ver={"TLSv1.2":"tls1.2","TLSv1.3":"tls1.3","TLSv1.1":"tls1.1","TLSv1.0":"tls1.0","SSLv3":"ssl3"}
-for m in re.finditer(r"<cipher status=\"(?:preferred|accepted)\" sslversion=\"([^\"]+)\"[^>]* id=\"0x([0-9a-fA-F]+)\"", sys.stdin.read()):
-    print(ver.get(m.group(1),m.group(1)), "0x"+m.group(2).upper().zfill(4))'; }
-parse_nmap() { "$FIPSGATE" db list --kind tls-suite --format json > "$WORK/db.json"; python3 -c '
-import sys,re,json
-names={x["name"]:x["code"] for x in json.load(open(sys.argv[1]))}
-alias={"TLS_AKE_WITH_"+n[4:]:c for n,c in names.items()}
-ver=None
-for line in sys.stdin:
-    m=re.search(r"\|\s+(TLSv1\.[0-3]|SSLv3):", line)
-    if m: ver={"TLSv1.0":"tls1.0","TLSv1.1":"tls1.1","TLSv1.2":"tls1.2","TLSv1.3":"tls1.3","SSLv3":"ssl3"}[m.group(1)]
-    m=re.search(r"\|\s+(TLS_[A-Z0-9_]+)", line)
-    if m and ver:
-        n=m.group(1); c=names.get(n) or alias.get(n)
-        if c: print(ver, c)' "$WORK/db.json"; }
-parse_testssl() { python3 -c '
-import sys,json
-try: data=json.load(open(sys.argv[1]))
-except Exception: data=[]
-items=data if isinstance(data,list) else data.get("scanResult",[{}])[0].get("cipherTests",[])
-for f in items:
-    i=f.get("id","")
-    if i.startswith("cipher_x"):
-        print("0x"+i.split("_x")[1].upper().zfill(4))' "$1"; }
 
 run_tool() { # server tool -> "wall cpu connections match"
   local s=$1 tool=$2 port=${PORT[$1]} before after out="$WORK/out-$1-$2" t="$WORK/time-$1-$2"
@@ -97,10 +42,10 @@ run_tool() { # server tool -> "wall cpu connections match"
   after=$(cat "${COUNT[$s]}")
   local got
   case $tool in
-    fipsgate) got=$(parse_fipsgate <"$out" | sort) ;;
-    sslscan) got=$(parse_sslscan <"$out" | sort -u) ;;
-    nmap) got=$(parse_nmap <"$out" | sort -u) ;;
-    testssl) got=$(parse_testssl "$WORK/ts.json" | sort -u) ;;
+    fipsgate) got=$(parse_tls_fipsgate <"$out" | sort) ;;
+    sslscan) got=$(parse_tls_sslscan <"$out" | sort -u) ;;
+    nmap) got=$(parse_tls_nmap <"$out" | sort -u) ;;
+    testssl) got=$(parse_tls_testssl "$WORK/ts.json" | sort -u) ;;
   esac
   local match=no truth=${TRUTH[$s]}
   # testssl.sh -e lists each suite once without its protocol version: compare the codes alone.
