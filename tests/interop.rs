@@ -37,6 +37,23 @@ fn serves_the_test_certificate(e: &Value) {
     );
 }
 
+/// The endpoint line of a scan of one port on 127.0.0.1 (a relay's).
+fn scan_port(port: u16) -> Value {
+    let (mut lines, _) = scan(&[&format!("127.0.0.1:{port}")]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.remove(0)
+}
+
+/// The SHA-256 fingerprints of the host keys an SSH scan proved, in order.
+fn host_key_fingerprints(ssh: &Value) -> Vec<&str> {
+    ssh["host_keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["fingerprint_sha256"].as_str())
+        .collect()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .into_iter()
@@ -163,8 +180,7 @@ fn a_tls13_the_scanner_cannot_enumerate_is_undetermined_not_absent() {
     let no_tls13_finding = |e: &Value| !e["findings"].to_string().contains("tls-offers-tls13");
 
     let relay = filtering_relay(s.port, scanner_tls13_hello);
-    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
-    let e = &lines[0];
+    let e = &scan_port(relay);
     assert_eq!(versions(e), ["tls1.2"], "{e}");
     let items = undetermined(e);
     assert_eq!(items.len(), 1, "{e}");
@@ -300,13 +316,7 @@ fn ssh_peer_is_read_exactly(name: &str, server: &Server, truth: &Value, fingerpr
             "{name} {ours}"
         );
     }
-    let fingerprints: Vec<&str> = ssh["host_keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| k["fingerprint_sha256"].as_str())
-        .collect();
-    assert_eq!(fingerprints, [fingerprint], "{name}");
+    assert_eq!(host_key_fingerprints(ssh), [fingerprint], "{name}");
 }
 
 /// A host key for an SSH peer, made in a scratch directory: its path and fingerprint.
@@ -675,13 +685,7 @@ fn tinysshd_is_read_exactly() {
             post_quantum,
             "{flag}: {kex:?}"
         );
-        let host_keys: Vec<&str> = ssh["host_keys"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|k| k["fingerprint_sha256"].as_str())
-            .collect();
-        assert_eq!(host_keys, [fingerprint.as_str()], "{flag}");
+        assert_eq!(host_key_fingerprints(ssh), [fingerprint.as_str()], "{flag}");
     }
 }
 
@@ -715,8 +719,7 @@ fn a_version_answered_with_resets_is_retried_minimal_then_undetermined() {
 
     // A middlebox that resets TLS 1.1 hellos carrying extended_master_secret.
     let relay = filtering_relay(s.port, tls11_hello_with_ems);
-    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
-    let e = &lines[0];
+    let e = &scan_port(relay);
     assert_eq!(versions(e), ["tls1.0", "tls1.1", "tls1.2", "tls1.3"], "{e}");
     assert_eq!(suites(e, "tls1.1"), direct_tls11);
     assert!(
@@ -729,8 +732,7 @@ fn a_version_answered_with_resets_is_retried_minimal_then_undetermined() {
 
     // One that resets every TLS 1.1 hello: TLS 1.1 is undetermined, not absent.
     let relay = filtering_relay(s.port, tls11_hello);
-    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
-    let e = &lines[0];
+    let e = &scan_port(relay);
     assert_eq!(versions(e), ["tls1.0", "tls1.2", "tls1.3"], "{e}");
     let items = undetermined(e);
     assert_eq!(items.len(), 1, "{e}");
@@ -756,8 +758,7 @@ fn groups_behind_resets_are_undetermined_not_absent() {
     assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
 
     let relay = filtering_relay(s.port, tls13_hello_without_x25519);
-    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
-    let e = &lines[0];
+    let e = &scan_port(relay);
     assert_eq!(names(e, "groups"), ["x25519"], "{e}");
     let items = undetermined(e);
     assert_eq!(items.len(), 1, "{e}");
@@ -799,8 +800,7 @@ fn suites_behind_resets_are_retried_minimal_then_undetermined() {
     assert!(undetermined(&lines[0]).is_empty(), "{}", lines[0]);
 
     let relay = filtering_relay(s.port, tls12_full_hello_without_both_suites);
-    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
-    let e = &lines[0];
+    let e = &scan_port(relay);
     assert_eq!(suites(e, "tls1.2"), direct, "{e}");
     assert!(
         e["tls"]["notes"]
@@ -811,20 +811,41 @@ fn suites_behind_resets_are_retried_minimal_then_undetermined() {
     assert!(undetermined(e).is_empty(), "{e}");
 
     let relay = filtering_relay(s.port, tls12_hello_without_both_suites);
-    let (lines, _) = scan(&[&format!("127.0.0.1:{relay}")]);
-    let e = &lines[0];
+    let e = &scan_port(relay);
     assert_eq!(suites(e, "tls1.2"), direct[..1], "{e}");
     let items: Vec<String> = undetermined(e).into_iter().map(|(i, _)| i).collect();
     assert!(items.contains(&"tls1.2 suites".to_owned()), "{e}");
-    let fips = e["verdicts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|v| v["policy"] == "fips-140-3")
-        .cloned()
-        .unwrap_or_default();
+    let fips = policy_verdict(e, "fips-140-3").cloned().unwrap_or_default();
     assert!(
         fips["note"].to_string().contains("tls1.2 suites"),
         "the verdict names what it could not decide: {fips}"
     );
+}
+
+/// A TLS 1.2 hello offering extended_master_secret (and no TLS 1.3).
+fn tls12_hello_with_ems(record: &[u8]) -> bool {
+    HelloView::parse_record(record)
+        .is_ok_and(|h| h.offered() == [0x0303] && h.extensions.iter().any(|(t, _)| *t == 23))
+}
+
+/// TLS 1.2 found only by the minimal retry still has its signature schemes and chains read, as
+/// when it is found at once.
+#[test]
+fn tls12_found_by_the_minimal_retry_is_read_whole() {
+    let s = openssl_rsa_server(&[]);
+    let e = scan_port(s.port);
+    let schemes = names(&e, "signature_schemes");
+    assert!(!schemes.is_empty(), "{e}");
+
+    // A middlebox that resets TLS 1.2 hellos carrying extended_master_secret.
+    let behind = scan_port(filtering_relay(s.port, tls12_hello_with_ems));
+    assert!(versions(&behind).contains(&"tls1.2".to_owned()), "{behind}");
+    assert!(
+        behind["tls"]["notes"]
+            .to_string()
+            .contains("only minimal hellos"),
+        "{behind}"
+    );
+    assert_eq!(names(&behind, "signature_schemes"), schemes, "{behind}");
+    serves_the_test_certificate(&behind);
 }

@@ -392,14 +392,19 @@ fn suite_field(endpoint: &Value, version: &str, field: &str) -> Vec<String> {
 
 /// The verdict of one policy.
 pub fn verdict(endpoint: &Value, policy: &str) -> String {
+    policy_verdict(endpoint, policy)
+        .and_then(|v| v["verdict"].as_str())
+        .unwrap_or("none")
+        .to_owned()
+}
+
+/// The whole `verdicts` entry of one policy (verdict and note).
+pub fn policy_verdict<'e>(endpoint: &'e Value, policy: &str) -> Option<&'e Value> {
     endpoint["verdicts"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|v| v["policy"] == policy)
-        .and_then(|v| v["verdict"].as_str())
-        .unwrap_or("none")
-        .to_owned()
 }
 
 /// A relay that forwards to `backend` but closes any connection whose first TLS record (header

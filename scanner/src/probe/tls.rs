@@ -35,6 +35,8 @@ struct Elimination {
     /// Nothing was picked, and the last hello met a reset or silence instead of an answer or
     /// an alert: the version's absence is not established.
     unanswered: bool,
+    /// Every pick answered a full hello (every signature scheme offered), none a minimal one.
+    full_hellos: bool,
 }
 
 /// The TLS 1.0-1.2 and SSL 3.0 versions a server accepts, each with its picks, best first.
@@ -709,6 +711,7 @@ impl TlsProbe {
         Ok(Elimination {
             unanswered: picks.is_empty() && unanswered,
             picks,
+            full_hellos: !opt.minimal,
         })
     }
 
@@ -780,8 +783,12 @@ impl TlsProbe {
             self.forked(move |mut p| async move {
                 let found = p.eliminate(version, suites_for(version), &opt).await;
                 let follow_up = match &found {
-                    Ok(f) if version == TlsVersion::Tls12 && !p.without_extensions => {
-                        Some(p.tls12_follow_up(&f.picks).await)
+                    Ok(f)
+                        if version == TlsVersion::Tls12
+                            && !f.picks.is_empty()
+                            && !p.without_extensions =>
+                    {
+                        Some(p.tls12_follow_up(&f.picks, f.full_hellos).await)
                     }
                     _ => None,
                 };
@@ -877,8 +884,12 @@ impl TlsProbe {
                 self.cut_short
             ));
         }
+        // TLS 1.2's flights were read already where its first-round follow-up ran.
+        let tls12_learned = tls12_schemes.is_some();
         for (version, picks) in &legacy {
-            self.learn_from_flights(*version, picks);
+            if !(tls12_learned && *version == TlsVersion::Tls12) {
+                self.learn_from_flights(*version, picks);
+            }
         }
         let best = legacy.first().filter(|_| !self.without_extensions);
         let mut bound_groups = None;
@@ -889,7 +900,7 @@ impl TlsProbe {
             let schemes = match tls12_schemes {
                 Some(schemes) => schemes,
                 None if *version == TlsVersion::Tls12 => {
-                    self.tls12_signature_schemes(picks).await?
+                    self.tls12_signature_schemes(picks, false).await?
                 }
                 None => Vec::new(),
             };
@@ -1480,11 +1491,13 @@ impl TlsProbe {
     }
 
     /// What TLS 1.2's suites let start at once, side by side: its signature schemes, and,
-    /// once the TLS 1.3 probe has found no TLS 1.3, its ECDHE groups. Returns the schemes and
-    /// whether the groups were read.
+    /// once the TLS 1.3 probe has found no TLS 1.3, its ECDHE groups. `full_hellos`: every pick
+    /// answered a hello offering every scheme. Returns the schemes and whether the groups were
+    /// read.
     async fn tls12_follow_up(
         &mut self,
         picks: &[(ServerHello, Flight)],
+        full_hellos: bool,
     ) -> Result<(Vec<u16>, bool), ProbeError> {
         // The certificates, for the curve an ECDSA key binds the groups to.
         self.learn_from_flights(TlsVersion::Tls12, picks);
@@ -1500,17 +1513,20 @@ impl TlsProbe {
             };
             (p, read)
         });
-        let (schemes, (fork, groups)) = tokio::join!(self.tls12_signature_schemes(picks), groups);
+        let (schemes, (fork, groups)) =
+            tokio::join!(self.tls12_signature_schemes(picks, full_hellos), groups);
         self.absorb(fork);
         Ok((schemes?, groups?))
     }
 
     /// TLS 1.2 signature schemes, from the ServerKeyExchange of each key type's (EC)DHE suite,
-    /// one elimination per key type side by side. The first pick of each key type already
-    /// answered a hello offering every scheme, so its scheme is the elimination's first.
+    /// one elimination per key type side by side. When the picks answered hellos offering every
+    /// scheme (`full_hellos`), the first pick of each key type already shows the elimination's
+    /// first scheme; picks of minimal hellos, which offer a few common schemes, do not.
     async fn tls12_signature_schemes(
         &mut self,
         picks: &[(ServerHello, Flight)],
+        full_hellos: bool,
     ) -> Result<Vec<u16>, ProbeError> {
         let mut per_auth: Vec<(&str, u16, KeyExchangeKind, Option<u16>)> = Vec::new();
         for (h, flight) in picks {
@@ -1528,6 +1544,7 @@ impl TlsProbe {
                 let first = flight
                     .key_exchange
                     .as_deref()
+                    .filter(|_| full_hellos)
                     .and_then(|b| server_key_exchange::parse(b, kind, true, true).ok())
                     .and_then(|ske| ske.signature_scheme);
                 per_auth.push((s.auth, s.code, kind, first));
