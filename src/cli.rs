@@ -222,6 +222,11 @@ pub struct JudgeArgs {
     /// Colours in the text format.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// With --format html: an earlier scan (NDJSON) to compare with, judged by the same
+    /// policies; the page gets a view of what changed (new, gone, better, worse endpoints and
+    /// the findings that appeared or were fixed).
+    #[arg(long, value_name = "OLD.ndjson")]
+    pub baseline: Option<String>,
     #[command(flatten)]
     pub deliver: DeliverArgs,
 }

@@ -131,11 +131,19 @@ impl Emitter {
                     && std::env::var_os("NO_COLOR").is_none()
             }
         };
+        let baseline = match (&judge.baseline, judge.format) {
+            (None, _) => None,
+            (Some(path), ScanFormat::Html) => Some(std::sync::Arc::new(crate::saved::read_judged(
+                path, policies,
+            )?)),
+            (Some(_), _) => return Err("--baseline needs --format html".to_owned()),
+        };
         let settings = Settings {
             policies: policies.to_vec(),
             color,
             fail_on: threshold,
             scanner_host: deliver::syslog::hostname(),
+            baseline,
         };
         let fmt = format_of(judge.format);
         let events = (!fmt.is_events() && !destinations.is_empty())

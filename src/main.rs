@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod emit;
 mod output;
+mod saved;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -283,6 +283,7 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
             output: None,
             fail_on: FailOn::NotFipsCapable,
             color: ColorWhen::Auto,
+            baseline: None,
             deliver: DeliverArgs {
                 syslog: Vec::new(),
                 http_post: Vec::new(),

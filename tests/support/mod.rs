@@ -498,10 +498,14 @@ pub struct Sshd {
 
 /// Starts sshd with `directives` and the given host keys.
 pub fn sshd(name: &str, directives: &str, host_keys: &[&str]) -> Sshd {
+    sshd_on(name, directives, host_keys, free_port())
+}
+
+/// `sshd` on a port chosen by the caller (to restart a server in another configuration).
+pub fn sshd_on(name: &str, directives: &str, host_keys: &[&str], port: u16) -> Sshd {
     let dir = material().dir.join(format!("sshd-{name}-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::create_dir_all("/run/sshd");
-    let port = free_port();
     let mut conf = format!(
         "Port {port}\nListenAddress 127.0.0.1\nPidFile {}/sshd.pid\nUsePAM no\n",
         dir.display()

@@ -45,6 +45,8 @@ pub struct Settings {
     pub fail_on: EndpointVerdict,
     /// Name of the machine that scanned (HEC `host`, ECS `observer.hostname`).
     pub scanner_host: String,
+    /// An earlier scan, judged by the same policies, for the HTML report's diff view.
+    pub baseline: Option<std::sync::Arc<Vec<super::EndpointReport>>>,
 }
 
 /// Turns a scan into text, one piece at a time.

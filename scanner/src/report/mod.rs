@@ -10,6 +10,8 @@ use line::{EndpointTag, ScanBeginTag, ScanEndTag};
 use serde::{Deserialize, Serialize};
 
 pub mod cef;
+pub mod compact;
+pub mod drift;
 pub mod ecs;
 pub mod format;
 pub mod hec;
