@@ -483,6 +483,33 @@ fn rustls_servers_are_read_exactly() {
     let want: BTreeSet<String> = ["X25519MLKEM768", "secp256r1"].map(String::from).into();
     assert_eq!(groups, want);
     assert!(undetermined(e).is_empty(), "{e}");
+    assert_eq!(e["quantum_safe_kex"], serde_json::json!(["X25519MLKEM768"]));
+
+    // Every other ML-KEM group aws-lc-rs serves: the P-256 hybrid and pure ML-KEM-768 and -1024.
+    let port = rustls_server(
+        &[cs::TLS13_AES_256_GCM_SHA384],
+        &[
+            kx_group::SECP256R1MLKEM768,
+            kx_group::MLKEM1024,
+            kx_group::MLKEM768,
+            kx_group::SECP384R1,
+        ],
+        &[&rustls::version::TLS13],
+    );
+    let (lines, _) = scan(&[&format!("127.0.0.1:{port}")]);
+    let e = &lines[0];
+    let quantum_safe: BTreeSet<String> = e["quantum_safe_kex"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.as_str().map(String::from))
+        .collect();
+    let want: BTreeSet<String> = ["SecP256r1MLKEM768", "MLKEM1024", "MLKEM768"]
+        .map(String::from)
+        .into();
+    assert_eq!(quantum_safe, want, "{e}");
+    let groups: BTreeSet<String> = names(e, "groups").into_iter().collect();
+    assert_eq!(groups, &want | &BTreeSet::from(["secp384r1".to_owned()]));
 }
 
 /// Java JSSE (OpenJDK 17): ground truth is the protocols, suites and groups its

@@ -81,6 +81,11 @@ fn fips_clients_pass_and_the_rest_is_refused() {
     );
     let versions = versions(&endpoints[0]);
     assert_eq!(versions, ["tls1.2", "tls1.3"]);
+    assert_eq!(
+        endpoints[0]["quantum_safe_kex"],
+        serde_json::json!(["X25519MLKEM768"]),
+        "the proxy's one post-quantum group"
+    );
 }
 
 #[test]

@@ -128,6 +128,19 @@ fn debian_default_sshd_is_fips_capable_with_group_exchange_sizes() {
         sshd_t(&s.config, "ciphers")
     );
     assert_eq!(list(e, "macs_server_to_client"), sshd_t(&s.config, "macs"));
+    // Debian's OpenSSH offers the sntrup761 hybrid (and, from 9.9, ML-KEM) by default.
+    let quantum_safe: Vec<String> = sshd_t(&s.config, "kexalgorithms")
+        .into_iter()
+        .filter(|k| k.starts_with("sntrup761") || k.starts_with("mlkem"))
+        .collect();
+    assert!(!quantum_safe.is_empty(), "Debian's sshd has sntrup761");
+    let reported: Vec<String> = e["quantum_safe_kex"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(reported, quantum_safe);
     for (kind, file) in [("rsa", &rsa), ("ec", &ecdsa), ("ed25519", &ed25519)] {
         let k = host_key(e, kind);
         assert_eq!(

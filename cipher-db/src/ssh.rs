@@ -69,6 +69,12 @@ pub fn find(kind: SshKind, name: &str) -> Option<&'static SshAlgorithm> {
         .find(|a| a.kind == kind && a.name == name)
 }
 
+/// Whether a kex method resists a quantum adversary: the KEM hybrids (ML-KEM or Streamlined
+/// NTRU Prime with a classical exchange).
+pub fn is_quantum_safe_kex(name: &str) -> bool {
+    find(SshKind::Kex, name).is_some_and(|a| a.family == "KEM-HYBRID")
+}
+
 /// Whether a kex name is a protocol marker: the known ones, and GSS-API kex names that carry a
 /// mechanism suffix are not markers, so only the table decides.
 pub fn is_kex_marker(name: &str) -> bool {

@@ -249,6 +249,14 @@ pub fn named_groups() -> &'static [NamedGroup] {
     crate::data::NAMED_GROUPS
 }
 
+impl NamedGroup {
+    /// Whether the group's key establishment resists a quantum adversary: ML-KEM (FIPS 203),
+    /// alone or in a hybrid. The pre-standard Kyber drafts are not counted.
+    pub fn is_quantum_safe(&self) -> bool {
+        matches!(self.family, "mlkem" | "hybrid")
+    }
+}
+
 /// The group with this code.
 pub fn group_by_code(code: u16) -> Option<&'static NamedGroup> {
     named_groups().iter().find(|g| g.code == code)

@@ -60,6 +60,7 @@ struct Row {
     findings: Vec<usize>,
     /// Packed by [`Compactor`].
     detail: String,
+    quantum_safe: bool,
 }
 
 /// Renders the dashboard.
@@ -119,6 +120,7 @@ impl HtmlRender {
             "ssh": r.ssh,
             "verdicts": r.verdicts,
             "negotiations": r.negotiations,
+            "quantum_safe_kex": r.quantum_safe_kex,
             "connections": r.connections,
             "duration_ms": r.duration_ms,
             "scanned_at": r.scanned_at,
@@ -182,6 +184,7 @@ impl Render for HtmlRender {
             verdicts,
             findings: findings.into_iter().collect(),
             detail,
+            quantum_safe: !r.quantum_safe_kex.is_empty(),
         });
         if self.settings.baseline.is_some() {
             self.reports.push(r.clone());
@@ -317,6 +320,14 @@ impl HtmlRender {
                     .or_default() += 1;
             }
         }
+        let quantum_safe = self.rows.iter().filter(|r| r.quantum_safe).count();
+        let scanned = self.rows.iter().filter(|r| r.status == Status::Ok).count();
+        let _ = write!(
+            page,
+            "<table id=\"quantum-safe\"><tbody><tr><th>quantum-safe key exchange</th>\
+             <td data-count=\"{quantum_safe}\">{quantum_safe} of {scanned} scanned</td></tr>\
+             </tbody></table>"
+        );
         count_table(page, "services", "service", &services);
         count_table(page, "errors", "not scanned", &errors);
         let _ = write!(

@@ -106,6 +106,10 @@ pub struct EndpointReport {
     /// Simulated negotiations of vendor profiles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub negotiations: Vec<Negotiation>,
+    /// The quantum-safe key exchanges the server accepts: ML-KEM groups and hybrids (TLS),
+    /// ML-KEM and sntrup761 hybrid kex methods (SSH); empty when none, or when not scanned.
+    #[serde(default)]
+    pub quantum_safe_kex: Vec<String>,
     /// Connections opened.
     pub connections: u32,
     /// Wall time of the probe.
@@ -135,6 +139,7 @@ impl EndpointReport {
             verdicts: Vec::new(),
             findings: Vec::new(),
             negotiations: Vec::new(),
+            quantum_safe_kex: Vec::new(),
             connections,
             duration_ms,
             scanned_at: crate::time::now(),
@@ -166,6 +171,14 @@ impl EndpointReport {
     ) -> Self {
         let offer = obs.to_offer();
         let mut r = Self::base(target, service, Status::Ok, connections, duration_ms);
+        r.quantum_safe_kex = obs
+            .groups
+            .iter()
+            .filter(|g| {
+                fipsgate_cipher_db::tls::group_by_name(&g.name).is_some_and(|g| g.is_quantum_safe())
+            })
+            .map(|g| g.name.clone())
+            .collect();
         for p in policies {
             if let Some(a) = p.assess_tls(&offer) {
                 r.verdicts.push(PolicyVerdict {
@@ -201,6 +214,12 @@ impl EndpointReport {
     ) -> Self {
         let offer = obs.to_offer();
         let mut r = Self::base(target, "ssh", Status::Ok, connections, duration_ms);
+        r.quantum_safe_kex = obs
+            .kex
+            .iter()
+            .filter(|k| fipsgate_cipher_db::ssh::is_quantum_safe_kex(k))
+            .cloned()
+            .collect();
         let lists = [
             Kind::SshKex,
             Kind::SshCipher,

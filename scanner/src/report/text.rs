@@ -132,6 +132,11 @@ pub fn render(r: &EndpointReport, policies: &[Policy], color: bool) -> String {
     if let Some(ssh) = &r.ssh {
         render_ssh(&mut out, ssh);
     }
+    let quantum_safe = match r.quantum_safe_kex.as_slice() {
+        [] => "none".to_owned(),
+        kex => kex.join(" "),
+    };
+    let _ = writeln!(out, "  quantum-safe key exchange: {quantum_safe}");
     for n in &r.negotiations {
         let outcome = match (&n.tls, &n.ssh) {
             (Some(TlsNegotiation::Chosen { version, suite, .. }), _) => {

@@ -122,6 +122,7 @@
     const head = [["status", status(e)], ["connections", d.connections], ["duration", d.duration_ms + " ms"], ["scanned at", d.scanned_at]];
     if (d.error) head.push(["error", d.error.kind + ": " + d.error.message]);
     for (const v of d.verdicts || []) head.push([v.policy, v.verdict + (v.note ? " (" + v.note + ")" : "")]);
+    if (e[STATUS] === "ok") head.push(["quantum-safe key exchange", list(d.quantum_safe_kex)]);
     box.append(rows(head));
     if (d.tls) {
       const t = d.tls;
