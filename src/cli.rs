@@ -278,8 +278,13 @@ pub enum ScanFormat {
     Cef,
     /// QRadar LEEF 1.0 lines, one per finding and endpoint verdict.
     Leef,
-    /// One self-contained HTML page.
+    /// One self-contained HTML dashboard (docs/dashboard.md).
     Html,
+    /// SARIF 2.1.0 for code-scanning dashboards: a rule per policy, item and verdict, a result
+    /// per finding.
+    Sarif,
+    /// JUnit XML for CI: a testsuite per policy, a testcase per endpoint, failing at --fail-on.
+    Junit,
 }
 
 /// Threshold of `--fail-on`.

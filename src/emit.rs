@@ -25,6 +25,8 @@ fn format_of(f: ScanFormat) -> Format {
         ScanFormat::Cef => Format::Cef,
         ScanFormat::Leef => Format::Leef,
         ScanFormat::Html => Format::Html,
+        ScanFormat::Sarif => Format::Sarif,
+        ScanFormat::Junit => Format::Junit,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Independent TLS and SSH implementations from PyPI, in a virtualenv made once per machine
-//! under the target directory (pinned versions; a second test binary reuses it).
+//! Independent TLS and SSH implementations from PyPI, and the checkers of evidence formats, in
+//! virtualenvs made once per machine under the target directory (pinned versions; a second test
+//! binary reuses them).
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -7,49 +8,66 @@ use std::sync::OnceLock;
 /// The PyPI peers and their versions.
 const PACKAGES: &[&str] = &["tlslite-ng==0.8.2", "paramiko==3.5.1", "asyncssh==2.21.0"];
 
+/// The checkers of evidence formats: CycloneDX's own validator and a JUnit XML parser.
+const EVIDENCE: &[&str] = &[
+    "cyclonedx-python-lib[json-validation]==11.12.0",
+    "junitparser==5.0.3",
+];
+
 /// The virtualenv holding [`PACKAGES`]; made on first use.
 pub fn venv() -> &'static Path {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let name = PACKAGES.join("+").replace(['=', '.'], "_");
-        let dir = root.join(format!("peers-{name}"));
-        if dir.join("ready").exists() {
-            return dir;
-        }
-        // Made aside and renamed into place, so concurrent test binaries never see half a venv.
-        let building = root.join(format!("peers-{name}.{}", std::process::id()));
-        let run = |program: &Path, args: &[&str]| {
-            let out = Command::new(program)
-                .args(args)
-                .output()
-                .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
-            assert!(
-                out.status.success(),
-                "{} {args:?}: {}",
-                program.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+    VENV.get_or_init(|| make_venv("peers", PACKAGES))
+}
+
+/// The virtualenv holding [`EVIDENCE`]'s python; made on first use.
+pub fn evidence_python() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| make_venv("evidence", EVIDENCE))
+        .join("bin/python")
+}
+
+/// A virtualenv under the target directory with these pinned packages, made once per machine
+/// (a second test binary reuses it).
+fn make_venv(purpose: &str, packages: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let name = packages.join("+").replace(['=', '.', '[', ']'], "_");
+    let dir = root.join(format!("{purpose}-{name}"));
+    if dir.join("ready").exists() {
+        return dir;
+    }
+    // Made aside and renamed into place, so concurrent test binaries never see half a venv.
+    let building = root.join(format!("{purpose}-{name}.{}", std::process::id()));
+    let run = |program: &Path, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let _ = std::fs::remove_dir_all(&building);
+    let target = building.display().to_string();
+    run(Path::new("python3"), &["-m", "venv", &target]);
+    let mut install = vec![
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ];
+    install.extend_from_slice(packages);
+    run(&building.join("bin/python"), &install);
+    let _ = std::fs::write(building.join("ready"), "");
+    if std::fs::rename(&building, &dir).is_err() {
+        // Another binary got there first.
         let _ = std::fs::remove_dir_all(&building);
-        let target = building.display().to_string();
-        run(Path::new("python3"), &["-m", "venv", &target]);
-        let mut install = vec![
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ];
-        install.extend_from_slice(PACKAGES);
-        run(&building.join("bin/python"), &install);
-        let _ = std::fs::write(building.join("ready"), "");
-        if std::fs::rename(&building, &dir).is_err() {
-            // Another binary got there first.
-            let _ = std::fs::remove_dir_all(&building);
-        }
-        dir
-    })
+    }
+    dir
 }
 
 /// The virtualenv's python.

@@ -1,6 +1,8 @@
 //! Report formats: the canonical NDJSON and its projections, each a renderer that turns the
 //! scan's begin line, its endpoints (as they stream in) and its end line into text.
-use super::{cef, ecs, hec, html, leef, ocsf, text, EndpointReport, ScanBegin, ScanEnd, Target};
+use super::{
+    cef, ecs, hec, html, junit, leef, ocsf, sarif, text, EndpointReport, ScanBegin, ScanEnd, Target,
+};
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::{EndpointVerdict, Verdict};
 use serde::Serialize;
@@ -22,15 +24,19 @@ pub enum Format {
     Cef,
     /// QRadar LEEF 1.0, one line per finding and per endpoint verdict.
     Leef,
-    /// One self-contained HTML page.
+    /// One self-contained HTML dashboard.
     Html,
+    /// SARIF 2.1.0: a rule per policy, item and verdict, a result per finding.
+    Sarif,
+    /// JUnit XML: a testsuite per policy, a testcase per endpoint.
+    Junit,
 }
 
 impl Format {
     /// Whether every line of the output is one event a SIEM can take on its own (what syslog
-    /// and HTTP delivery send); text and HTML are for people.
+    /// and HTTP delivery send); text and HTML are for people, SARIF and JUnit whole documents.
     pub fn is_events(self) -> bool {
-        !matches!(self, Self::Text | Self::Html)
+        !matches!(self, Self::Text | Self::Html | Self::Sarif | Self::Junit)
     }
 }
 
@@ -70,6 +76,8 @@ pub fn renderer(format: Format, settings: Settings) -> Box<dyn Render> {
         Format::Cef => Box::new(FlatRender(cef::line)),
         Format::Leef => Box::new(FlatRender(leef::line)),
         Format::Html => Box::new(html::HtmlRender::new(settings)),
+        Format::Sarif => Box::new(sarif::SarifRender::new(settings)),
+        Format::Junit => Box::new(junit::JunitRender::new(settings)),
     }
 }
 

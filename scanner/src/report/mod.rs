@@ -16,9 +16,11 @@ pub mod ecs;
 pub mod format;
 pub mod hec;
 pub mod html;
+pub mod junit;
 pub mod leef;
 pub mod line;
 pub mod ocsf;
+pub mod sarif;
 pub mod text;
 
 /// Version of the report format; every NDJSON line carries it.
