@@ -285,6 +285,9 @@ pub enum ScanFormat {
     Sarif,
     /// JUnit XML for CI: a testsuite per policy, a testcase per endpoint, failing at --fail-on.
     Junit,
+    /// CycloneDX 1.6 Cryptography Bill of Materials: endpoints as services, their protocols,
+    /// algorithms, certificates and keys as cryptographic assets.
+    Cbom,
 }
 
 /// Threshold of `--fail-on`.

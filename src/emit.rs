@@ -27,6 +27,7 @@ fn format_of(f: ScanFormat) -> Format {
         ScanFormat::Html => Format::Html,
         ScanFormat::Sarif => Format::Sarif,
         ScanFormat::Junit => Format::Junit,
+        ScanFormat::Cbom => Format::Cbom,
     }
 }
 

@@ -1,9 +1,10 @@
 //! Evidence formats of one real loopback fleet scan, each checked by an independent tool against
 //! the scan's own NDJSON: SARIF 2.1.0 against the OASIS schema (tests/data) with Debian's
-//! python3-jsonschema, and JUnit XML with junitparser from PyPI.
+//! python3-jsonschema, JUnit XML with junitparser and the CycloneDX 1.6 CBOM with CycloneDX's own
+//! validator (cyclonedx-python-lib), both from PyPI.
 mod support;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::process::Command;
 use support::peers::evidence_python;
@@ -120,6 +121,7 @@ fn evidence_formats_of_one_fleet_scan() {
     let f = fleet();
     sarif_validates_and_has_a_result_per_finding(&f);
     junit_has_a_suite_per_policy_and_fails_at_fail_on(&f);
+    cbom_validates_and_inventories_every_endpoint(&f);
 }
 
 fn sarif_validates_and_has_a_result_per_finding(f: &Fleet) {
@@ -257,4 +259,135 @@ fn junit_has_a_suite_per_policy_and_fails_at_fail_on(f: &Fleet) {
             assert_eq!(suite["errors"], 1, "the closed port");
         }
     }
+}
+
+fn cbom_validates_and_inventories_every_endpoint(f: &Fleet) {
+    let path = render(f, "cbom", &[]);
+    let check = "import json,sys\n\
+        from cyclonedx.validation.json import JsonStrictValidator\n\
+        from cyclonedx.schema import SchemaVersion\n\
+        text=open(sys.argv[1]).read()\n\
+        error=JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)\n\
+        print(json.dumps(str(error) if error else None))\n";
+    let error = python(&evidence_python(), check, &[&path]);
+    assert_eq!(error, Value::Null, "CycloneDX 1.6 schema");
+    let bom: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+        .unwrap_or_default();
+    assert_eq!(bom["specVersion"], "1.6");
+    let components: Vec<&Value> = bom["components"].as_array().into_iter().flatten().collect();
+    let by_ref = |r: &str| components.iter().find(|c| c["bom-ref"] == r).copied();
+    let services: Vec<&Value> = bom["services"].as_array().into_iter().flatten().collect();
+    assert_eq!(services.len(), f.endpoints.len(), "a service per endpoint");
+    let mut refs: BTreeSet<String> = components
+        .iter()
+        .chain(&services)
+        .filter_map(|c| c["bom-ref"].as_str().map(str::to_owned))
+        .collect();
+    let dependencies = bom["dependencies"].as_array().cloned().unwrap_or_default();
+    let depends = |r: &str| -> Vec<String> {
+        dependencies
+            .iter()
+            .find(|d| d["ref"] == r)
+            .and_then(|d| d["dependsOn"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    for d in &dependencies {
+        for r in std::iter::once(&d["ref"]).chain(d["dependsOn"].as_array().into_iter().flatten()) {
+            assert!(
+                refs.contains(r.as_str().unwrap_or_default()),
+                "dangling {r}"
+            );
+        }
+    }
+    for (e, s) in f.endpoints.iter().zip(&services) {
+        let property = |name: &str| -> Vec<String> {
+            s["properties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["name"] == name)
+                .filter_map(|p| p["value"].as_str().map(str::to_owned))
+                .collect()
+        };
+        for v in e["verdicts"].as_array().into_iter().flatten() {
+            let name = format!(
+                "fipsgate:verdict:{}",
+                v["policy"].as_str().unwrap_or_default()
+            );
+            assert_eq!(property(&name), [v["verdict"].as_str().unwrap_or_default()]);
+        }
+        let service_ref = s["bom-ref"].as_str().unwrap_or_default();
+        let uses = depends(service_ref);
+        for v in e["tls"]["versions"].as_array().into_iter().flatten() {
+            let version = v["version"].as_str().unwrap_or_default();
+            let protocol = uses
+                .iter()
+                .find(|r| r.starts_with(&format!("crypto/protocol/{version}@")))
+                .and_then(|r| by_ref(r))
+                .unwrap_or_else(|| panic!("{version} of {service_ref}"));
+            let listed: Vec<&str> = protocol["cryptoProperties"]["protocolProperties"]
+                ["cipherSuites"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
+            let scanned: Vec<&str> = v["cipher_suites"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["iana"].as_str())
+                .collect();
+            assert_eq!(listed, scanned, "{version} suites of {service_ref}");
+        }
+        for c in e["tls"]["certificates"].as_array().into_iter().flatten() {
+            let sha = c["chain"][0]["sha256"].as_str().unwrap_or_default();
+            let cert = format!("crypto/certificate/{sha}");
+            assert!(uses.contains(&cert), "{cert}");
+            let props =
+                &by_ref(&cert).unwrap_or(&Value::Null)["cryptoProperties"]["certificateProperties"];
+            assert_eq!(props["notValidAfter"], c["chain"][0]["not_after"]);
+            let key = by_ref(props["subjectPublicKeyRef"].as_str().unwrap_or_default())
+                .unwrap_or(&Value::Null);
+            assert_eq!(
+                key["cryptoProperties"]["relatedCryptoMaterialProperties"]["size"],
+                c["chain"][0]["key_bits"]
+            );
+        }
+        for k in e["ssh"]["host_keys"].as_array().into_iter().flatten() {
+            let fp = k["fingerprint_sha256"].as_str().unwrap_or_default();
+            assert!(uses.contains(&format!("crypto/key/ssh/{fp}")), "{fp}");
+        }
+        refs.remove(service_ref);
+    }
+    // Security levels as docs/evidence.md states them.
+    let algorithm = |name: &str| {
+        by_ref(&format!("crypto/algorithm/{name}")).map(|c| {
+            let p = &c["cryptoProperties"]["algorithmProperties"];
+            (
+                p["primitive"].clone(),
+                p["classicalSecurityLevel"].clone(),
+                p["nistQuantumSecurityLevel"].clone(),
+            )
+        })
+    };
+    assert_eq!(
+        algorithm("AES-256-GCM"),
+        Some((json!("ae"), json!(256), json!(5)))
+    );
+    assert_eq!(
+        algorithm("AES-128-CBC"),
+        Some((json!("block-cipher"), json!(128), json!(1)))
+    );
+    assert_eq!(
+        algorithm("secp256r1"),
+        Some((json!("key-agree"), json!(128), json!(0)))
+    );
+    assert_eq!(
+        algorithm("SHA-384"),
+        Some((json!("hash"), json!(192), json!(4)))
+    );
 }

@@ -1,7 +1,8 @@
 //! Report formats: the canonical NDJSON and its projections, each a renderer that turns the
 //! scan's begin line, its endpoints (as they stream in) and its end line into text.
 use super::{
-    cef, ecs, hec, html, junit, leef, ocsf, sarif, text, EndpointReport, ScanBegin, ScanEnd, Target,
+    cbom, cef, ecs, hec, html, junit, leef, ocsf, sarif, text, EndpointReport, ScanBegin, ScanEnd,
+    Target,
 };
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::{EndpointVerdict, Verdict};
@@ -30,13 +31,18 @@ pub enum Format {
     Sarif,
     /// JUnit XML: a testsuite per policy, a testcase per endpoint.
     Junit,
+    /// CycloneDX 1.6 Cryptography Bill of Materials.
+    Cbom,
 }
 
 impl Format {
     /// Whether every line of the output is one event a SIEM can take on its own (what syslog
     /// and HTTP delivery send); text and HTML are for people, SARIF and JUnit whole documents.
     pub fn is_events(self) -> bool {
-        !matches!(self, Self::Text | Self::Html | Self::Sarif | Self::Junit)
+        !matches!(
+            self,
+            Self::Text | Self::Html | Self::Sarif | Self::Junit | Self::Cbom
+        )
     }
 }
 
@@ -78,6 +84,7 @@ pub fn renderer(format: Format, settings: Settings) -> Box<dyn Render> {
         Format::Html => Box::new(html::HtmlRender::new(settings)),
         Format::Sarif => Box::new(sarif::SarifRender::new(settings)),
         Format::Junit => Box::new(junit::JunitRender::new(settings)),
+        Format::Cbom => Box::new(cbom::CbomRender::new(settings)),
     }
 }
 

@@ -9,6 +9,7 @@ use fipsgate_cipher_db::{EndpointVerdict, Kind};
 use line::{EndpointTag, ScanBeginTag, ScanEndTag};
 use serde::{Deserialize, Serialize};
 
+pub mod cbom;
 pub mod cef;
 pub mod compact;
 pub mod drift;

@@ -126,8 +126,16 @@ impl Render for SarifRender {
                 "ruleIndex": index,
                 "level": level(f.verdict),
                 "message": {"text": format!(
-                    "{addr} ({}) accepts {}, {} under {}: {} [{}]",
-                    r.service, f.item, f.verdict.as_str(), f.policy, f.reason, f.source
+                    "{addr} ({}) {}, {} under {}: {} [{}]",
+                    r.service,
+                    match f.kind {
+                        Some(_) => format!("accepts {}", f.item),
+                        None => format!("does not meet {}", f.item),
+                    },
+                    f.verdict.as_str(),
+                    f.policy,
+                    f.reason,
+                    f.source
                 )},
                 "locations": [location(r)],
                 "partialFingerprints": {
