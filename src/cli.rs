@@ -210,6 +210,10 @@ pub struct JudgeArgs {
     /// instead of disallowed and discouraged.
     #[arg(long)]
     pub citizen_facing: bool,
+    /// Judge on this day (YYYY-MM-DD) instead of today: dated rules (the transitional items of
+    /// cnsa-2.0) are disallowed after their date.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
@@ -375,6 +379,9 @@ pub enum PolicyCommand {
     Show {
         /// Built-in name or file path.
         policy: String,
+        /// Show dated rules as judged on this day (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
         #[command(flatten)]
         format: FormatArg,
     },

@@ -274,11 +274,42 @@ fn policy_list_and_show() {
             "rhel8-fips",
             "stig-rhel9",
             "stig-rhel8",
-            "cnsa"
+            "cnsa",
+            "cnsa-2.0"
         ]
     );
     let out = fipsgate(&["policy", "show", "aspera"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ssh-cipher: aes128-ctr,aes192-ctr,aes256-ctr,aes128-cbc,3des-cbc,aes192-cbc,aes256-cbc"), "{text}");
     assert!(text.contains("ssh-mac: hmac-sha1,hmac-sha2-256,hmac-sha2-512"));
+    // Dated rows: deprecated until the cut-over, disallowed after it; --as-of moves the day.
+    let row = |args: &[&str]| -> String {
+        let out = fipsgate(args);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.contains("names ecdh-sha2-nistp384"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let today = row(&["policy", "show", "cnsa-2.0", "--as-of", "2026-11-30"]);
+    assert!(
+        today.contains("deprecated until 2032-12-31") && today.contains("[CNSA-2.0]"),
+        "{today}"
+    );
+    let later = row(&["policy", "show", "cnsa-2.0", "--as-of", "2033-01-01"]);
+    assert!(later.contains("disallowed (after 2032-12-31)"), "{later}");
+    let out = fipsgate(&["policy", "show", "cnsa-2.0", "--format", "json"]);
+    let dated: Vec<Value> = json(&out)["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["disallowed_after"] == "2032-12-31")
+        .cloned()
+        .collect();
+    assert!(dated.len() >= 6, "every transitional row carries its date");
+    assert!(dated
+        .iter()
+        .all(|r| r["source"].as_str().is_some_and(|s| !s.is_empty())));
+    let out = fipsgate(&["policy", "show", "cnsa-2.0", "--as-of", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
 }

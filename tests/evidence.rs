@@ -391,3 +391,79 @@ fn cbom_validates_and_inventories_every_endpoint(f: &Fleet) {
         Some((json!("hash"), json!(192), json!(4)))
     );
 }
+
+/// The finding of an item under a policy: its verdict and reason.
+fn finding(e: &Value, policy: &str, item: &str) -> Option<(String, String)> {
+    e["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["policy"] == policy && f["item"] == item)
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (s("verdict"), s("reason"))
+        })
+}
+
+#[test]
+fn cnsa_2_0_judges_a_real_server_on_both_sides_of_its_cut_over() {
+    let m = material();
+    let server = openssl_server(&[
+        "-cert",
+        &m.path("ec.crt"),
+        "-key",
+        &m.path("ec.key"),
+        "-tls1_3",
+        "-ciphersuites",
+        "TLS_AES_256_GCM_SHA384",
+        "-groups",
+        "P-384",
+    ]);
+    let saved = m.dir.join("cnsa2.ndjson").display().to_string();
+    let out = fipsgate(&[
+        "scan",
+        "--policy",
+        "cnsa-2.0",
+        "--as-of",
+        "2026-11-30",
+        "--format",
+        "ndjson",
+        "-o",
+        &saved,
+        &server.addr(),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let endpoint = |text: &str| -> Value {
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| l["type"] == "endpoint")
+            .unwrap_or(Value::Null)
+    };
+    let today = endpoint(&std::fs::read_to_string(&saved).unwrap_or_default());
+    let (verdict, reason) = finding(&today, "cnsa-2.0", "secp384r1").unwrap_or_default();
+    assert_eq!(verdict, "deprecated", "{today}");
+    assert!(reason.ends_with("disallowed after 2032-12-31"), "{reason}");
+    assert_eq!(
+        finding(&today, "cnsa-2.0", "TLS_AES_256_GCM_SHA384"),
+        None,
+        "approved"
+    );
+    let out = fipsgate(&[
+        "report",
+        &saved,
+        "--policy",
+        "cnsa-2.0",
+        "--as-of",
+        "2033-01-01",
+        "--format",
+        "ndjson",
+    ]);
+    let later = endpoint(&String::from_utf8_lossy(&out.stdout));
+    let (verdict, reason) = finding(&later, "cnsa-2.0", "secp384r1").unwrap_or_default();
+    assert_eq!(verdict, "disallowed", "{later}");
+    assert!(
+        reason.ends_with("the transition ended 2032-12-31"),
+        "{reason}"
+    );
+    assert_eq!(support::verdict(&later, "cnsa-2.0"), "not-fips-capable");
+}

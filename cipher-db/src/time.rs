@@ -26,6 +26,16 @@ pub fn now() -> String {
     rfc3339(now_ms().div_euclid(1000))
 }
 
+/// Today's UTC date, `YYYY-MM-DD`.
+pub fn today() -> String {
+    now()[..10].to_owned()
+}
+
+/// Whether text is a calendar date `YYYY-MM-DD`.
+pub fn is_date(s: &str) -> bool {
+    parse_rfc3339(&format!("{s}T00:00:00Z")).is_some_and(|secs| rfc3339(secs).starts_with(s))
+}
+
 /// Unix seconds of `YYYY-MM-DDTHH:MM:SSZ` (what [`rfc3339`] writes); None for anything else.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();

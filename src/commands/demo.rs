@@ -279,6 +279,7 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
                 names: policies.iter().map(|p| p.name.clone()).collect(),
             },
             citizen_facing: false,
+            as_of: None,
             format: args.format,
             output: None,
             fail_on: FailOn::NotFipsCapable,

@@ -50,7 +50,13 @@ fn load_policies(names: &[String]) -> Result<Vec<Policy>, Box<dyn Error>> {
 
 /// Loads the policies that judge endpoints, as `scan` and `report` were asked to judge.
 fn load_judging(judge: &crate::cli::JudgeArgs) -> Result<Vec<Policy>, Box<dyn Error>> {
-    let policies = load_policies(&judge.policies.names)?;
+    let mut policies = load_policies(&judge.policies.names)?;
+    if let Some(day) = &judge.as_of {
+        policies = policies
+            .into_iter()
+            .map(|p| p.at(day))
+            .collect::<Result<_, _>>()?;
+    }
     Ok(if judge.citizen_facing {
         policies
             .into_iter()

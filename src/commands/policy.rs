@@ -11,7 +11,11 @@ use std::path::Path;
 pub fn run(cmd: PolicyCommand) -> CommandResult {
     match cmd {
         PolicyCommand::List(f) => list(f.format),
-        PolicyCommand::Show { policy, format } => show(&policy, format.format),
+        PolicyCommand::Show {
+            policy,
+            as_of,
+            format,
+        } => show(&policy, as_of.as_deref(), format.format),
         PolicyCommand::Validate { file, format } => validate(&file, format.format),
     }
 }
@@ -65,8 +69,11 @@ fn list(format: Format) -> CommandResult {
     Ok(exit::OK)
 }
 
-fn show(name: &str, format: Format) -> CommandResult {
-    let policy = Policy::load(name)?;
+fn show(name: &str, as_of: Option<&str>, format: Format) -> CommandResult {
+    let policy = match as_of {
+        Some(day) => Policy::load(name)?.at(day)?,
+        None => Policy::load(name)?,
+    };
     let summary: PolicySummary<'_> = policy.summary();
     match format {
         Format::Json => print_json(&summary)?,
@@ -121,12 +128,12 @@ fn render(policy: &Policy, s: &PolicySummary<'_>) -> String {
             reason.push_str(&format!(" (note: {n})"));
         }
         let kind = r.kind.map_or("any".to_owned(), |k| k.to_string());
-        table.row(vec![
-            format!("  {kind}"),
-            matcher,
-            r.reason.verdict.to_string(),
-            reason,
-        ]);
+        let verdict = match r.disallowed_after {
+            Some(last) if s.as_of > last => format!("disallowed (after {last})"),
+            Some(last) => format!("{} until {last}", r.reason.verdict),
+            None => r.reason.verdict.to_string(),
+        };
+        table.row(vec![format!("  {kind}"), matcher, verdict, reason]);
     }
     out.push_str(&table.render());
     if !s.requirements.is_empty() {

@@ -32,6 +32,7 @@ impl Policy {
                     note: Some("judged as a citizen-facing server (--citizen-facing)".to_owned()),
                 },
                 level: 0,
+                disallowed_after: None,
             },
         );
         self.citizen_facing = true;

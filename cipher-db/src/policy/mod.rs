@@ -33,6 +33,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stig-rhel9", include_str!("../../policies/stig-rhel9.toml")),
     ("stig-rhel8", include_str!("../../policies/stig-rhel8.toml")),
     ("cnsa", include_str!("../../policies/cnsa.toml")),
+    ("cnsa-2.0", include_str!("../../policies/cnsa-2.0.toml")),
 ];
 
 /// The policy used when none is named.

@@ -92,6 +92,8 @@ pub(super) struct Rule {
     pub(super) reason: Reason,
     /// Position in the `extends` chain: 0 for the root ancestor, higher for descendants.
     pub(super) level: usize,
+    /// The last day (YYYY-MM-DD) the rule's verdict holds; after it the item is disallowed.
+    pub(super) disallowed_after: Option<String>,
 }
 
 /// A protocol feature a policy can require.
@@ -214,6 +216,9 @@ pub struct Policy {
     pub(super) profile_levels: Vec<(Kind, usize)>,
     /// Whether it judges citizen-facing servers (SP 800-52r2 §3.1): TLS 1.0 and 1.1 deprecated.
     pub citizen_facing: bool,
+    /// The day (YYYY-MM-DD) the policy judges at: today unless [`Policy::at`] says otherwise.
+    /// Rules with a `disallowed_after` date before it judge their items disallowed.
+    pub as_of: String,
 }
 
 /// Why a policy could not be loaded.

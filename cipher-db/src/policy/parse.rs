@@ -55,6 +55,7 @@ struct RawRule {
     #[serde(default)]
     confidence: Confidence,
     note: Option<String>,
+    disallowed_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -208,11 +209,27 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Parsed, PolicyError> {
             confidence: r.confidence,
             note: r.note,
         };
+        let disallowed_after = match r.disallowed_after {
+            Some(d) if !crate::time::is_date(d.get_ref()) => {
+                return Err(at.error(
+                    d.span().start,
+                    "disallowed_after must be a date, YYYY-MM-DD",
+                ))
+            }
+            Some(d) if reason.verdict == Verdict::Disallowed => {
+                return Err(at.error(
+                    d.span().start,
+                    "disallowed_after on a rule that is disallowed already",
+                ))
+            }
+            d => d.map(|d| d.into_inner()),
+        };
         rules.push(Rule {
             kind: r.kind,
             selector,
             reason,
             level: 0,
+            disallowed_after,
         });
     }
     for (list, verdict, word) in [
@@ -243,6 +260,7 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Parsed, PolicyError> {
                 selector,
                 reason,
                 level: 0,
+                disallowed_after: None,
             });
         }
     }

@@ -111,6 +111,7 @@ impl Policy {
                 profile: parsed.profile,
                 profile_levels: own_lists,
                 citizen_facing: false,
+                as_of: crate::time::today(),
             },
             Some(mut p) => {
                 p.extends.insert(0, p.name.clone());

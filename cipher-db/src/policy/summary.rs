@@ -18,6 +18,7 @@ impl Policy {
             requirements: &self.requirements,
             keys: &self.keys,
             profile: self.profile.as_ref(),
+            as_of: &self.as_of,
         }
     }
 }
@@ -47,6 +48,8 @@ pub struct PolicySummary<'a> {
     pub keys: &'a KeyLimits,
     /// Product lists.
     pub profile: Option<&'a Profile>,
+    /// The day the policy judges at (dated rules).
+    pub as_of: &'a str,
 }
 
 /// Serializable view of one rule.
@@ -64,6 +67,9 @@ pub struct RuleSummary<'a> {
     /// Verdict and why.
     #[serde(flatten)]
     pub reason: &'a Reason,
+    /// The last day the verdict holds; after it the item is disallowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disallowed_after: Option<&'a str>,
 }
 
 impl<'a> From<&'a Rule> for RuleSummary<'a> {
@@ -81,6 +87,7 @@ impl<'a> From<&'a Rule> for RuleSummary<'a> {
             component,
             values,
             reason: &r.reason,
+            disallowed_after: r.disallowed_after.as_deref(),
         }
     }
 }
