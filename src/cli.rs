@@ -27,6 +27,10 @@ pub enum Command {
     /// Terminate TLS with FIPS-validated crypto only and forward plaintext to backends
     /// (docs/proxy.md).
     Proxy(ProxyArgs),
+    /// A Prometheus probe endpoint: /probe?target=HOST:PORT&policy=NAME scans one allowed
+    /// target and answers with its FIPS metrics; /metrics has the exporter's own
+    /// (docs/exporter.md).
+    Exporter(ExporterArgs),
     /// Generated documentation: `usage` prints the command reference (docs/usage.md); `man DIR`
     /// writes the man pages into DIR (docs/man/, or /usr/local/share/man/man1 to install them).
     Docs {
@@ -164,6 +168,38 @@ pub struct DemoArgs {
     /// Leave the servers running and print their addresses (until Ctrl-C).
     #[arg(long)]
     pub keep_running: bool,
+}
+
+/// `fipsgate exporter …`
+#[derive(Debug, Args)]
+pub struct ExporterArgs {
+    /// Address to serve HTTP on, such as 127.0.0.1:9716.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// A TOML file with the same settings (listen, allow, timeout, min_interval, max_probes,
+    /// bearer_token_file, default_policies, policy_files); flags win, allow lists add up.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// A network the exporter may scan (CIDR or address; repeatable). Other targets get 403
+    /// before any connection; at least one is required.
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// Longest time one probe may take, in seconds [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Reuse a target's result for this many seconds, whatever the scrape rate [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub min_interval: Option<u64>,
+    /// Probes at once [default: 8].
+    #[arg(long, value_name = "N")]
+    pub max_probes: Option<usize>,
+    /// Require `Authorization: Bearer TOKEN`, with TOKEN read from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<String>,
+    /// Policies of a probe that names none (built-in names; comma-separated or repeated)
+    /// [default: fips-140-3].
+    #[arg(long = "policy", value_name = "P", value_delimiter = ',')]
+    pub policies: Vec<String>,
 }
 
 /// `fipsgate diff …`

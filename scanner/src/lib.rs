@@ -2,6 +2,7 @@
 //! models, and scan orchestration.
 pub mod audit;
 pub mod deliver;
+pub mod exporter;
 pub mod observation;
 pub mod probe;
 pub mod report;

@@ -4,6 +4,7 @@ mod db;
 mod demo;
 mod diff;
 mod docs;
+mod exporter;
 mod policy;
 mod proxy;
 mod report;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Report(args) => report::run(args),
         Command::Diff(args) => diff::run(&args),
         Command::Proxy(args) => proxy::run(&args),
+        Command::Exporter(args) => exporter::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Docs { what, dir } => docs::run(&what, dir.as_deref()),
 

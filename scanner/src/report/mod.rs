@@ -21,6 +21,7 @@ pub mod junit;
 pub mod leef;
 pub mod line;
 pub mod ocsf;
+pub mod prometheus;
 pub mod sarif;
 pub mod text;
 
