@@ -7,8 +7,8 @@
 mod support;
 
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,17 +29,7 @@ fn exporter(extra: &[&str]) -> Server {
 
 /// GET a path: status code and body.
 fn get(port: u16, path: &str, headers: &[&str]) -> (u16, String) {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(60)));
-    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
-    let _ = write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
-    );
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
+    let text = http_get(port, path, headers);
     let status = text
         .split_whitespace()
         .nth(1)

@@ -7,6 +7,7 @@ pub mod peers;
 pub mod proxy;
 
 use serde_json::Value;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -173,6 +174,23 @@ fn try_start(program: &str, args: &[&str], port: u16) -> Option<Server> {
 
 fn port_open(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_ok() || TcpStream::connect(("::1", port)).is_ok()
+}
+
+/// An HTTP/1.1 GET on 127.0.0.1:PORT with extra header lines: the whole response, empty when
+/// nothing listens.
+pub fn http_get(port: u16, path: &str, headers: &[&str]) -> String {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(60)));
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let _ = write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
+    );
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text
 }
 
 /// Waits up to 10 s for a port to accept.

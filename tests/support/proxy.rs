@@ -4,8 +4,7 @@
 //! proxy tests drive it with.
 use super::{free_port, material, wait_port};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -48,11 +47,7 @@ impl Proxy {
     }
     /// An HTTP GET on the admin listener: the whole response.
     pub fn admin_get(&self, path: &str) -> String {
-        let mut s = TcpStream::connect(("127.0.0.1", self.admin)).unwrap_or_else(|e| panic!("{e}"));
-        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
+        super::http_get(self.admin, path, &[])
     }
     /// Waits until the connection log has a line matching `pred`, at most 10 s.
     pub fn wait_log(&self, pred: impl Fn(&Value) -> bool) -> Value {

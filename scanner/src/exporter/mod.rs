@@ -260,39 +260,43 @@ async fn probe(request: &Request, state: &State, open_metrics: bool) -> Vec<u8> 
     let Some(o) = held.as_ref() else {
         return text("500 Internal Server Error", "no outcome\n");
     };
+    answer(
+        &o.probe(fresh.then(|| o.at.elapsed().as_secs_f64())),
+        open_metrics,
+    )
+}
+
+impl Outcome {
+    /// What `/probe` reports of it; `cache_age` when it is reused.
+    fn probe(&self, cache_age: Option<f64>) -> Probe<'_> {
+        Probe {
+            report: self.report.as_ref(),
+            error: self.error.as_deref(),
+            duration: self.duration,
+            cache_age,
+        }
+    }
+}
+
+/// The `/probe` answer: the metrics of one scan.
+fn answer(probe: &Probe<'_>, open_metrics: bool) -> Vec<u8> {
     let mut out = Exposition::new(open_metrics);
-    probe_metrics(
-        &Probe {
-            report: o.report.as_ref(),
-            error: o.error.as_deref(),
-            duration: o.duration,
-            cache_age: fresh.then(|| o.at.elapsed().as_secs_f64()),
-        },
-        &mut out,
-    );
+    probe_metrics(probe, &mut out);
     let content_type = out.content_type();
     response("200 OK", content_type, &[], &out.finish())
 }
 
 fn count(state: &State, o: &Outcome) {
-    let kind = match (&o.report, &o.error) {
-        (Some(r), _) => r.error.as_ref().map(|e| {
-            serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        }),
-        (None, e) => Some(e.clone().unwrap_or_else(|| "none".into())),
-    };
-    match kind {
-        None => state.counters.success.fetch_add(1, Ordering::Relaxed),
-        Some(kind) => {
-            if let Ok(mut errors) = state.counters.errors.lock() {
-                *errors.entry(kind).or_default() += 1;
-            }
-            state.counters.failure.fetch_add(1, Ordering::Relaxed)
-        }
-    };
+    let probe = o.probe(None);
+    if probe.succeeded() {
+        state.counters.success.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if let Ok(mut errors) = state.counters.errors.lock() {
+        let kind = probe.error_kind().unwrap_or("none");
+        *errors.entry(kind.to_owned()).or_default() += 1;
+    }
+    state.counters.failure.fetch_add(1, Ordering::Relaxed);
 }
 
 /// A probe that ended before scanning: success 0 with its error kind.
@@ -304,18 +308,7 @@ fn failed(state: &State, kind: &str, started: Instant, open_metrics: bool) -> Ve
         duration: started.elapsed().as_secs_f64(),
     };
     count(state, &outcome);
-    let mut out = Exposition::new(open_metrics);
-    probe_metrics(
-        &Probe {
-            report: None,
-            error: Some(kind),
-            duration: outcome.duration,
-            cache_age: None,
-        },
-        &mut out,
-    );
-    let content_type = out.content_type();
-    response("200 OK", content_type, &[], &out.finish())
+    answer(&outcome.probe(None), open_metrics)
 }
 
 async fn run_scan(

@@ -40,6 +40,36 @@ pub enum ErrorKind {
     Io,
 }
 
+impl ErrorKind {
+    /// Every kind.
+    pub const ALL: [ErrorKind; 9] = [
+        Self::Dns,
+        Self::ConnectRefused,
+        Self::Timeout,
+        Self::ConnectionReset,
+        Self::NotTls,
+        Self::TlsAlert,
+        Self::Malformed,
+        Self::Starttls,
+        Self::Io,
+    ];
+
+    /// The report spelling (`error.kind`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::ConnectRefused => "connect_refused",
+            Self::Timeout => "timeout",
+            Self::ConnectionReset => "connection_reset",
+            Self::NotTls => "not_tls",
+            Self::TlsAlert => "tls_alert",
+            Self::Malformed => "malformed",
+            Self::Starttls => "starttls",
+            Self::Io => "io",
+        }
+    }
+}
+
 /// A probe failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeError {

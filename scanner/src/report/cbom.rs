@@ -666,7 +666,6 @@ impl Render for CbomRender {
             "endpoints": [format!("{scheme}://{at}")],
             "properties": properties,
         }));
-        uses.dedup();
         self.depend(&service_ref, uses);
         String::new()
     }

@@ -70,29 +70,21 @@ fn set<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> BTreeSet<String>
     items.into_iter().map(Into::into).collect()
 }
 
-/// A lower-case word as serde writes it (verdicts, statuses, versions).
-fn word<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Every comparable facet of an endpoint, as a set of strings.
 fn facets(e: &EndpointReport) -> BTreeMap<String, BTreeSet<String>> {
     let mut f = BTreeMap::new();
-    f.insert("status".to_owned(), set([word(&e.status)]));
+    f.insert("status".to_owned(), set([e.status.as_str()]));
     for v in &e.verdicts {
-        f.insert(format!("verdict {}", v.policy), set([word(&v.verdict)]));
+        f.insert(format!("verdict {}", v.policy), set([v.verdict.as_str()]));
     }
     if let Some(tls) = &e.tls {
         f.insert(
             "versions".into(),
-            set(tls.versions.iter().map(|v| word(&v.version))),
+            set(tls.versions.iter().map(|v| v.version.as_str())),
         );
         for v in &tls.versions {
             f.insert(
-                format!("{} cipher_suites", word(&v.version)),
+                format!("{} cipher_suites", v.version.as_str()),
                 set(v.cipher_suites.iter().map(|s| s.iana.as_str())),
             );
         }
@@ -196,11 +188,7 @@ pub fn findings_moved<'a>(
     new: &'a EndpointReport,
 ) -> (Vec<&'a Finding>, Vec<&'a Finding>) {
     let notable = |r: &'a EndpointReport| -> BTreeMap<FindingKey<'a>, &'a Finding> {
-        r.findings
-            .iter()
-            .filter(|f| f.verdict != Verdict::Approved)
-            .map(|f| (finding_key(f), f))
-            .collect()
+        r.notable_findings().map(|f| (finding_key(f), f)).collect()
     };
     let (was, is) = (notable(old), notable(new));
     let appeared = is

@@ -4,7 +4,6 @@ use super::format::Settings;
 use super::{EndpointReport, Status};
 use crate::observation::CertificateInfo;
 use fipsgate_cipher_db::tls::TlsVersion;
-use fipsgate_cipher_db::Verdict;
 use serde_json::{json, Map, Value};
 
 /// The ECS version the documents follow.
@@ -97,7 +96,7 @@ pub fn documents(r: &EndpointReport, settings: &Settings) -> Vec<Value> {
     });
     if let Some(e) = &r.error {
         doc["error"] = json!({
-            "type": serde_json::to_value(e.kind).unwrap_or(Value::Null),
+            "type": e.kind.as_str(),
             "message": e.message,
         });
     }
@@ -131,7 +130,7 @@ pub fn documents(r: &EndpointReport, settings: &Settings) -> Vec<Value> {
         "service": r.service,
         "status": r.status,
         "verdicts": r.verdicts,
-        "findings": r.findings.iter().filter(|f| f.verdict != Verdict::Approved).collect::<Vec<_>>(),
+        "findings": r.notable_findings().collect::<Vec<_>>(),
         "connections": r.connections,
         "duration_ms": r.duration_ms,
     });

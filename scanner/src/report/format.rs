@@ -200,10 +200,7 @@ pub(crate) struct FlatEvent {
 pub(crate) fn flat_events(report: &EndpointReport) -> Vec<FlatEvent> {
     let mut events = Vec::new();
     if let Some(e) = &report.error {
-        let kind = serde_json::to_value(e.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let kind = e.kind.as_str().to_owned();
         events.push(FlatEvent {
             class: "endpoint-error".into(),
             name: format!("{} could not be scanned", address(&report.target)),
@@ -227,11 +224,7 @@ pub(crate) fn flat_events(report: &EndpointReport) -> Vec<FlatEvent> {
             ],
         });
     }
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.verdict != Verdict::Approved)
-    {
+    for f in report.notable_findings() {
         let mut fields = vec![
             ("policy", f.policy.clone()),
             ("item", f.item.clone()),

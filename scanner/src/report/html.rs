@@ -55,7 +55,7 @@ struct Row {
     port: u16,
     service: String,
     status: Status,
-    error: Option<String>,
+    error: Option<&'static str>,
     verdicts: Vec<Option<usize>>,
     findings: Vec<usize>,
     /// Packed by [`Compactor`].
@@ -132,15 +132,6 @@ impl HtmlRender {
     }
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Error => "error",
-        Status::Closed => "closed",
-        Status::Filtered => "filtered",
-    }
-}
-
 /// JSON for a `<script>` element: `</` cannot end it early.
 fn script_json(text: &str) -> String {
     text.replace("</", "<\\/")
@@ -160,7 +151,7 @@ impl Render for HtmlRender {
             }
         }
         let mut findings = BTreeSet::new();
-        for f in r.findings.iter().filter(|f| f.verdict != Verdict::Approved) {
+        for f in r.notable_findings() {
             if let Some(n) = self.finding(f) {
                 findings.insert(n);
             }
@@ -175,12 +166,7 @@ impl Render for HtmlRender {
             port: r.target.port,
             service: r.service.clone(),
             status: r.status,
-            error: r.error.as_ref().map(|e| {
-                serde_json::to_value(e.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            }),
+            error: r.error.as_ref().map(|e| e.kind.as_str()),
             verdicts,
             findings: findings.into_iter().collect(),
             detail,
@@ -314,9 +300,9 @@ impl HtmlRender {
         for row in &self.rows {
             *services.entry(&row.service).or_default() += 1;
             if row.status != Status::Ok {
-                let kind = row.error.clone().unwrap_or_else(|| "unknown".into());
+                let kind = row.error.unwrap_or("unknown");
                 *errors
-                    .entry(format!("{} ({kind})", status_word(row.status)))
+                    .entry(format!("{} ({kind})", row.status.as_str()))
                     .or_default() += 1;
             }
         }
@@ -519,7 +505,7 @@ impl HtmlRender {
                 row.ip,
                 row.port,
                 row.service,
-                status_word(row.status),
+                row.status.as_str(),
                 row.error,
                 row.verdicts,
                 row.findings,

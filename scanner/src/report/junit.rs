@@ -5,7 +5,6 @@
 use super::format::{address, Render, Settings};
 use super::html::escape;
 use super::{EndpointReport, ScanBegin, ScanEnd};
-use fipsgate_cipher_db::Verdict;
 use std::fmt::Write as _;
 
 /// One policy's testsuite, built as endpoints arrive.
@@ -72,23 +71,17 @@ impl Render for JunitRender {
             match (&r.error, verdict) {
                 (Some(e), _) => {
                     suite.errors += 1;
-                    let kind = serde_json::to_value(e.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
                     let _ = writeln!(
                         suite.cases,
                         "      <error message=\"not scanned: {}\" type=\"{}\"/>",
                         xml(&e.message),
-                        xml(&kind)
+                        e.kind.as_str()
                     );
                 }
                 (None, Some(v)) if v.verdict >= self.settings.fail_on => {
                     suite.failures += 1;
                     let findings: Vec<String> = r
-                        .findings
-                        .iter()
-                        .filter(|f| f.policy == policy.name && f.verdict != Verdict::Approved)
+                        .notable_findings_of(&policy.name)
                         .map(|f| {
                             format!(
                                 "{} {}: {} [{}]",
@@ -110,9 +103,7 @@ impl Render for JunitRender {
                 }
                 (None, Some(v)) => {
                     let notes: Vec<String> = r
-                        .findings
-                        .iter()
-                        .filter(|f| f.policy == policy.name && f.verdict != Verdict::Approved)
+                        .notable_findings_of(&policy.name)
                         .map(|f| format!("{} {}: {}", f.verdict.as_str(), f.item, f.reason))
                         .collect();
                     let _ = writeln!(

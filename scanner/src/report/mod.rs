@@ -54,6 +54,21 @@ pub enum Status {
     Filtered,
 }
 
+impl Status {
+    /// Every status.
+    pub const ALL: [Status; 4] = [Self::Ok, Self::Error, Self::Closed, Self::Filtered];
+
+    /// The report spelling, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Closed => "closed",
+            Self::Filtered => "filtered",
+        }
+    }
+}
+
 /// One policy's endpoint verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyVerdict {
@@ -123,6 +138,18 @@ pub struct EndpointReport {
 }
 
 impl EndpointReport {
+    /// The findings other than approved (what reports list and count).
+    pub fn notable_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.verdict != fipsgate_cipher_db::Verdict::Approved)
+    }
+
+    /// The findings other than approved under one policy.
+    pub fn notable_findings_of<'a>(&'a self, policy: &'a str) -> impl Iterator<Item = &'a Finding> {
+        self.notable_findings().filter(move |f| f.policy == policy)
+    }
+
     /// A report with no observations or judgements yet.
     fn base(
         target: Target,
@@ -429,4 +456,20 @@ pub fn json_schema() -> serde_json::Value {
         "oneOf": lines.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
         "$defs": defs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+    use crate::probe::ErrorKind;
+
+    #[test]
+    fn status_and_error_kind_spellings_are_serdes() {
+        for s in Status::ALL {
+            assert_eq!(serde_json::to_value(s).ok(), Some(s.as_str().into()));
+        }
+        for k in ErrorKind::ALL {
+            assert_eq!(serde_json::to_value(k).ok(), Some(k.as_str().into()));
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! status Pass, Warning (allowed but not FIPS-only) or Fail (at or above `--fail-on`).
 use super::format::{address, epoch_ms, Settings};
 use super::EndpointReport;
-use fipsgate_cipher_db::{EndpointVerdict, Verdict};
+use fipsgate_cipher_db::EndpointVerdict;
 use serde_json::{json, Value};
 
 /// The OCSF schema version of the events.
@@ -50,11 +50,7 @@ pub fn events(r: &EndpointReport, settings: &Settings) -> Vec<Value> {
                 Some(v) if v >= settings.fail_on => (3, "Fail"),
                 Some(_) => (2, "Warning"),
             };
-            let findings: Vec<_> = r
-                .findings
-                .iter()
-                .filter(|f| f.policy == policy && f.verdict != Verdict::Approved)
-                .collect();
+            let findings: Vec<_> = r.notable_findings_of(&policy).collect();
             let mut requirements: Vec<&str> = findings.iter().map(|f| f.source.as_str()).collect();
             requirements.sort_unstable();
             requirements.dedup();

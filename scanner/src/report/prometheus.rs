@@ -104,9 +104,24 @@ pub struct Probe<'a> {
     pub cache_age: Option<f64>,
 }
 
+impl Probe<'_> {
+    /// Whether the endpoint was scanned.
+    pub fn succeeded(&self) -> bool {
+        self.report.is_some_and(|r| r.error.is_none())
+    }
+
+    /// The error kind of a failed scan: the report's, or why there is none.
+    pub fn error_kind(&self) -> Option<&str> {
+        match self.report.and_then(|r| r.error.as_ref()) {
+            Some(e) => Some(e.kind.as_str()),
+            None => self.error,
+        }
+    }
+}
+
 /// The `/probe` metrics of one scan.
 pub fn probe_metrics(p: &Probe<'_>, out: &mut Exposition) {
-    let ok = p.report.is_some_and(|r| r.error.is_none());
+    let ok = p.succeeded();
     out.gauge(
         "fipsgate_probe_success",
         "Whether the endpoint was scanned (1) or not (0).",
@@ -128,18 +143,11 @@ pub fn probe_metrics(p: &Probe<'_>, out: &mut Exposition) {
         "TCP connections the scan opened.",
         &[(vec![], connections)],
     );
-    let kind = match (p.report.and_then(|r| r.error.as_ref()), p.error) {
-        (Some(e), _) => serde_json::to_value(e.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned)),
-        (None, Some(k)) => Some(k.to_owned()),
-        (None, None) => None,
-    };
-    if let Some(kind) = &kind {
+    if let Some(kind) = p.error_kind() {
         out.gauge(
             "fipsgate_probe_error",
             "Why the scan failed: 1 for its error kind.",
-            &[(vec![("kind", kind.as_str())], 1.0)],
+            &[(vec![("kind", kind)], 1.0)],
         );
     }
     let Some(r) = p.report.filter(|_| ok) else {
@@ -168,33 +176,19 @@ fn verdict_metrics(r: &EndpointReport, out: &mut Exposition) {
         "The endpoint's verdict under each policy: one series, set to 1.",
         &verdicts,
     );
-    let notable = [
-        Verdict::Deprecated,
-        Verdict::Unknown,
-        Verdict::NotApproved,
-        Verdict::Disallowed,
-    ];
     let mut counts = Vec::new();
     let mut each = Vec::new();
     let mut truncated = Vec::new();
     for v in &r.verdicts {
         let policy = v.policy.as_str();
-        for verdict in notable {
-            let n = r
-                .findings
-                .iter()
-                .filter(|f| f.policy == policy && f.verdict == verdict)
-                .count();
+        let mine: Vec<_> = r.notable_findings_of(policy).collect();
+        for verdict in Verdict::ALL.into_iter().filter(|v| *v != Verdict::Approved) {
+            let n = mine.iter().filter(|f| f.verdict == verdict).count();
             counts.push((
                 vec![("policy", policy), ("verdict", verdict.as_str())],
                 n as f64,
             ));
         }
-        let mine: Vec<_> = r
-            .findings
-            .iter()
-            .filter(|f| f.policy == policy && f.verdict != Verdict::Approved)
-            .collect();
         for f in mine.iter().take(FINDING_SERIES_CAP) {
             each.push((
                 vec![

@@ -98,15 +98,14 @@ impl Render for SarifRender {
     fn endpoint(&mut self, r: &EndpointReport) -> String {
         let addr = address(&r.target);
         if let Some(e) = &r.error {
-            let kind = serde_json::to_value(e.kind).unwrap_or_default();
             self.notifications.push(json!({
                 "level": "error",
                 "message": {"text": format!("{} ({}) was not scanned: {}", addr, r.service, e.message)},
                 "locations": [location(r)],
-                "properties": {"status": r.status, "error_kind": kind},
+                "properties": {"status": r.status, "error_kind": e.kind.as_str()},
             }));
         }
-        for f in r.findings.iter().filter(|f| f.verdict != Verdict::Approved) {
+        for f in r.notable_findings() {
             let id = rule_id(f);
             let index = match self.rule_index.get(&id) {
                 Some(&n) => n,

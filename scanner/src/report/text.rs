@@ -6,7 +6,7 @@ use fipsgate_cipher_db::negotiate::TlsNegotiation;
 use fipsgate_cipher_db::negotiate::{Choice, SshNegotiation};
 use fipsgate_cipher_db::policy::Policy;
 use fipsgate_cipher_db::EndpointVerdict;
-use fipsgate_cipher_db::{Item, Verdict};
+use fipsgate_cipher_db::Item;
 use std::fmt::Write as _;
 
 fn yes_no(v: Option<bool>) -> &'static str {
@@ -105,12 +105,7 @@ pub fn render(r: &EndpointReport, policies: &[Policy], color: bool) -> String {
     let _ = writeln!(out, "{name}  {}", r.service);
     if r.status != Status::Ok {
         if let Some(e) = &r.error {
-            let word = match r.status {
-                Status::Closed => "closed",
-                Status::Filtered => "filtered",
-                _ => "error",
-            };
-            let kind = format!("{word}: {:?}", e.kind);
+            let kind = format!("{}: {:?}", r.status.as_str(), e.kind);
             let kind = if color {
                 format!("\x1b[31m{kind}\x1b[0m")
             } else {
@@ -149,11 +144,7 @@ pub fn render(r: &EndpointReport, policies: &[Policy], color: bool) -> String {
         };
         let _ = writeln!(out, "  {} in FIPS mode {outcome}", n.policy);
     }
-    let notable: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.verdict != Verdict::Approved)
-        .collect();
+    let notable: Vec<_> = r.notable_findings().collect();
     if !notable.is_empty() {
         let _ = writeln!(out, "  findings:");
         let width = |f: fn(&&fipsgate_cipher_db::assess::Finding) -> usize| {
