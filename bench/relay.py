@@ -3,25 +3,35 @@
 127.0.0.1:TARGET, and writes the number of connections accepted so far to COUNTFILE. With
 DELAY_MS it emulates a WAN: every chunk is held DELAY_MS milliseconds in each direction, and the
 server's side of each connection opens one and a half round trips after the client's, as a TCP
-handshake across the same path would (the client's first bytes arrive with it).
-Usage: relay.py LISTEN TARGET COUNTFILE [DELAY_MS]"""
+handshake across the same path would (the client's first bytes arrive with it). With WAITLOG, each
+connection appends to it one line: the milliseconds from its accept to the client's first bytes
+(or "none"), which shows connections opened before their first bytes were ready.
+Usage: relay.py LISTEN TARGET COUNTFILE [DELAY_MS [WAITLOG]]"""
 import asyncio
 import sys
 import time
 
 listen, target, countfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 delay = float(sys.argv[4]) / 1000.0 if len(sys.argv) > 4 else 0.0
+waitlog = sys.argv[5] if len(sys.argv) > 5 else None
 count = 0
 
 
-async def collect(reader, queue, not_before):
+async def collect(reader, queue, not_before, accepted=None):
     """Queues what reader gives, each chunk due `delay` after it was read and not before
-    `not_before`; the end of the stream last."""
+    `not_before`; the end of the stream last. With `accepted` (the client's side), the wait for
+    the first bytes goes to WAITLOG."""
+    waited = "none"
     try:
         while data := await reader.read(65536):
+            if accepted is not None and waited == "none":
+                waited = "%.1f" % ((time.monotonic() - accepted) * 1000.0)
             await queue.put((max(time.monotonic() + delay, not_before), data))
     except (ConnectionError, asyncio.CancelledError):
         pass
+    if accepted is not None and waitlog:
+        with open(waitlog, "a") as f:
+            f.write(waited + "\n")
     await queue.put((max(time.monotonic() + delay, not_before), None))
 
 
@@ -68,9 +78,10 @@ async def relay(client_reader, client_writer):
         f.write(str(count))
     # The server would accept after SYN, SYN-ACK and ACK: one and a half round trips from now,
     # and the client's first bytes, sent with its ACK, arrive then too.
-    established = time.monotonic() + 3 * delay
+    accepted = time.monotonic()
+    established = accepted + 3 * delay
     upstream = asyncio.Queue()
-    reading = asyncio.ensure_future(collect(client_reader, upstream, established))
+    reading = asyncio.ensure_future(collect(client_reader, upstream, established, accepted))
     await asyncio.sleep(max(0.0, established - time.monotonic()))
     try:
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target)

@@ -22,6 +22,19 @@ fn reports(per_host: &str, ssh_port: u16, targets: &[String]) -> Vec<Value> {
     endpoints
 }
 
+/// bench/tls.sh's server B: TLS 1.2 and 1.3, two suites each, server order.
+fn server_b() -> Server {
+    openssl_rsa_server(&[
+        "-cipher",
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+        "-ciphersuites",
+        "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
+        "-serverpref",
+        "-no_tls1",
+        "-no_tls1_1",
+    ])
+}
+
 #[test]
 fn side_by_side_and_one_at_a_time_give_identical_reports() {
     let m = material();
@@ -31,15 +44,7 @@ fn side_by_side_and_one_at_a_time_give_identical_reports() {
         "-cipher",
         "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
     ]);
-    let b = openssl_rsa_server(&[
-        "-cipher",
-        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
-        "-ciphersuites",
-        "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
-        "-serverpref",
-        "-no_tls1",
-        "-no_tls1_1",
-    ]);
+    let b = server_b();
     // Every version from TLS 1.0, CBC, DHE and static RSA: the longest list of chains.
     let old = openssl_rsa_server(&[
         "-cipher",
@@ -80,4 +85,57 @@ fn side_by_side_and_one_at_a_time_give_identical_reports() {
     assert!(!ssh_report["ssh"]["gex_moduli_bits"]
         .as_array()
         .is_none_or(Vec::is_empty));
+}
+
+/// Across a slow path (bench/relay.py holding every chunk 15 ms each way), each chain's next
+/// connection is opened while the last answer is on its way: the report is the one the
+/// sequential probe gives, and connections stay within the budget of supported suites +
+/// groups + signature schemes + 12.
+#[test]
+fn across_a_slow_path_connections_opened_ahead_change_no_result() {
+    let b = server_b();
+    let dir = material().dir.join(format!("ahead-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (count, waits) = (dir.join("count"), dir.join("waits"));
+    let relay_script = format!("{}/bench/relay.py", env!("CARGO_MANIFEST_DIR"));
+    let relay = start(
+        "python3",
+        &[
+            &relay_script,
+            "{port}",
+            &b.port.to_string(),
+            &count.display().to_string(),
+            "15",
+            &waits.display().to_string(),
+        ],
+    );
+    // Milliseconds each connection of a scan waited between its accept and its first bytes.
+    let waited = |per_host: &str| {
+        let _ = std::fs::remove_file(&waits);
+        let mut report = reports(per_host, 22, &[relay.addr()]).remove(0);
+        let log = std::fs::read_to_string(&waits).unwrap_or_default();
+        let waits: Vec<f64> = log.lines().filter_map(|l| l.parse().ok()).collect();
+        let connections = report["connections"].as_u64().unwrap_or(0);
+        if let Some(e) = report.as_object_mut() {
+            e.remove("connections");
+        }
+        (report, connections, waits)
+    };
+    let (side_by_side, connections, ahead) = waited("6");
+    let (one_at_a_time, _, fresh) = waited("1");
+    assert_eq!(side_by_side["status"], "ok", "{side_by_side}");
+    assert_eq!(side_by_side, one_at_a_time);
+    let tls = &side_by_side["tls"];
+    let count_of = |v: &Value| v.as_array().map_or(0, Vec::len);
+    let suites: usize = tls["versions"]
+        .as_array()
+        .map_or(0, |v| v.iter().map(|v| count_of(&v["cipher_suites"])).sum());
+    assert_eq!(suites, 4, "{tls}");
+    let budget = suites + count_of(&tls["groups"]) + count_of(&tls["signature_schemes"]) + 12;
+    assert!(connections as usize <= budget, "{connections} > {budget}");
+    // Connections opened ahead wait for the last answer before their hello; one at a time,
+    // a connection carries its hello at once (but for the scanner's own start-up work, such as
+    // the first TLS 1.3 handshake's key shares).
+    let late = |waits: &[f64]| waits.iter().filter(|w| **w >= 10.0).count();
+    assert!(late(&ahead) >= late(&fresh) + 3, "{ahead:?} {fresh:?}");
 }

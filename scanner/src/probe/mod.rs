@@ -1,4 +1,5 @@
 //! Async probes on tokio. Every network wait has a deadline; every failure is a typed error.
+pub(crate) mod ahead;
 pub mod certs;
 pub mod confirm;
 pub mod pace;
@@ -204,6 +205,18 @@ impl Slot {
         match &cfg.host_slots {
             Some(slots) => Self(slots.clone().acquire_owned().await.ok()),
             None => Self(None),
+        }
+    }
+
+    /// A place now if one is free, without waiting.
+    pub(crate) fn try_acquire(cfg: &ProbeConfig) -> Option<Self> {
+        match &cfg.host_slots {
+            Some(slots) => slots
+                .clone()
+                .try_acquire_owned()
+                .ok()
+                .map(|p| Self(Some(p))),
+            None => Some(Self(None)),
         }
     }
 }

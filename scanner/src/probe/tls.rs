@@ -2,6 +2,7 @@
 //! the server's pick, remove it, repeat until the server refuses. Connections per version are
 //! about (supported + 1); TLS 1.3 suites and groups come from HelloRetryRequests, so they need no
 //! key exchange at all.
+use super::ahead::Ahead;
 use super::certs::{self, KeyFamily, Tls13Check};
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError, Slot};
 use crate::observation::{
@@ -17,10 +18,12 @@ use crate::wire::server_key_exchange::{self, KeyExchangeKind, KeyExchangeParams}
 use crate::wire::WireError;
 use fipsgate_cipher_db::tls::{self, TlsVersion};
 use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// Most suites offered in one hello after a server dropped a large hello.
 const SPLIT_SUITES: usize = 64;
@@ -35,8 +38,16 @@ struct Elimination {
     /// Nothing was picked, and the last hello met a reset or silence instead of an answer or
     /// an alert: the version's absence is not established.
     unanswered: bool,
-    /// Every pick answered a full hello (every signature scheme offered), none a minimal one.
-    full_hellos: bool,
+}
+
+/// A TLS 1.2 pick as the signature scheme eliminations need it, passed on as soon as the
+/// suite elimination makes it.
+struct SchemeSeed {
+    suite: u16,
+    /// The ServerKeyExchange body.
+    key_exchange: Option<Vec<u8>>,
+    /// The hello offered every signature scheme (not a minimal one).
+    full_hello: bool,
 }
 
 /// The TLS 1.0-1.2 and SSL 3.0 versions a server accepts, each with its picks, best first.
@@ -107,8 +118,11 @@ const MINIMAL_SIGALGS: [u16; 8] = [
 pub struct TlsProbe {
     addr: SocketAddr,
     cfg: ProbeConfig,
-    /// Connections opened so far.
-    pub connections: u32,
+    /// Connections opened so far for hellos (those opened ahead are counted in `shared`).
+    connections: u32,
+    /// The hello being sent is a step of a chain of questions: the next step's connection is
+    /// opened ahead while the answer is on its way.
+    in_chain: bool,
     max_suites: Option<usize>,
     /// The server refuses hellos that carry extensions: send none.
     without_extensions: bool,
@@ -151,6 +165,8 @@ struct Shared {
     failed: std::sync::Mutex<Option<ProbeError>>,
     /// Whether the scanner's TLS 1.3 hellos found TLS 1.3, once known.
     tls13: tokio::sync::watch::Sender<Option<bool>>,
+    /// Connections opened ahead for the next steps of chains.
+    ahead: Ahead,
 }
 
 impl Shared {
@@ -286,6 +302,7 @@ impl TlsProbe {
             addr,
             cfg,
             connections: 0,
+            in_chain: false,
             max_suites: None,
             without_extensions: false,
             shared: Arc::default(),
@@ -444,6 +461,20 @@ impl TlsProbe {
         result
     }
 
+    /// [`Self::exchange`] for a step of a chain of questions, whose next step will likely
+    /// follow the answer.
+    async fn exchange_in_chain(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
+        self.in_chain = true;
+        let answer = self.exchange(bytes).await;
+        self.in_chain = false;
+        answer
+    }
+
+    /// Connections this probe opened, with those opened ahead.
+    fn connections_opened(&self) -> u32 {
+        self.connections + self.shared.ahead.opened()
+    }
+
     /// [`Self::exchange`] without the forks' bookkeeping.
     async fn exchange_once(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
         let half_close = !self.shared.keep_open.load(Ordering::Relaxed);
@@ -500,14 +531,27 @@ impl TlsProbe {
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
         let overall = self.cfg.timeout * 3;
+        if let Some(conn) = self.shared.ahead.take().await {
+            let answer =
+                tokio::time::timeout(overall, self.exchange_on(conn, bytes, half_close)).await;
+            // The server may have closed a connection that waited for its hello: only a fresh
+            // connection's end is the server's word on the hello.
+            if !matches!(answer, Ok(Ok(Answer::Closed))) {
+                return answer.unwrap_or_else(|_| Err(Self::answer_timeout(overall)));
+            }
+        }
         let slot = Slot::acquire(&self.cfg).await;
         match tokio::time::timeout(overall, self.exchange_inner(slot, bytes, half_close)).await {
             Ok(r) => r,
-            Err(_) => Err(ProbeError::new(
-                ErrorKind::Timeout,
-                format!("the server's answer did not complete within {overall:?}"),
-            )),
+            Err(_) => Err(Self::answer_timeout(overall)),
         }
+    }
+
+    fn answer_timeout(overall: std::time::Duration) -> ProbeError {
+        ProbeError::new(
+            ErrorKind::Timeout,
+            format!("the server's answer did not complete within {overall:?}"),
+        )
     }
 
     /// The error for a server that answered none of the hellos it was sent.
@@ -562,7 +606,19 @@ impl TlsProbe {
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
         self.connections += 1;
-        let mut conn = self.connect(slot).await?;
+        let conn = self.connect(slot).await?;
+        self.exchange_on(conn, bytes, half_close).await
+    }
+
+    /// Sends one hello on an open connection and reads the answer.
+    async fn exchange_on(
+        &mut self,
+        mut conn: Conn,
+        bytes: &[u8],
+        half_close: bool,
+    ) -> Result<Answer, ProbeError> {
+        self.connected = true;
+        self.spoke |= self.cfg.starttls.is_some();
         let sent = match conn.send(bytes).await {
             Ok(()) if half_close => conn.finish_sending().await,
             sent => sent,
@@ -574,10 +630,17 @@ impl TlsProbe {
                 Err(e)
             };
         }
+        if self.in_chain {
+            self.shared.ahead.open(self.addr, &self.cfg);
+        }
+        let sent_at = tokio::time::Instant::now();
         let mut reader = FlightReader::new(self.cfg.max_handshake_message);
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             let received = conn.recv(&mut buf).await;
+            if reader.buffered() == 0 && matches!(received, Ok(n) if n > 0) {
+                self.shared.ahead.answered_after(sent_at.elapsed());
+            }
             if matches!(received, Ok(0) | Err(_)) && reader.buffered() > 0 {
                 self.cut_short += 1;
             }
@@ -625,12 +688,14 @@ impl TlsProbe {
         )
     }
 
-    /// Offers `candidates` under `version` until the server refuses.
+    /// Offers `candidates` under `version` until the server refuses; each pick is passed on to
+    /// `seeds`, if given, as soon as it is made.
     async fn eliminate(
         &mut self,
         version: TlsVersion,
         candidates: Vec<u16>,
         opt: &HelloOptions,
+        seeds: Option<UnboundedSender<SchemeSeed>>,
     ) -> Result<Elimination, ProbeError> {
         let mut remaining = candidates;
         let mut picks = Vec::new();
@@ -645,7 +710,7 @@ impl TlsProbe {
             let hello = self.hello(version, &window, &opt);
             let answer = if picks.is_empty() {
                 // The version's own absence is settled by settle_unanswered_versions.
-                self.exchange(&hello).await?
+                self.exchange_in_chain(&hello).await?
             } else {
                 let minimal = HelloOptions::default().minimal();
                 let retry = self.hello(version, &window, &minimal);
@@ -683,6 +748,14 @@ impl TlsProbe {
                         break;
                     }
                     remaining.retain(|c| *c != h.cipher_suite);
+                    if let Some(seeds) = &seeds {
+                        // The scheme eliminations may have ended on an error: they ask no more.
+                        let _ = seeds.send(SchemeSeed {
+                            suite: h.cipher_suite,
+                            key_exchange: flight.key_exchange.clone(),
+                            full_hello: !opt.minimal,
+                        });
+                    }
                     picks.push((*h, flight));
                 }
                 Answer::Closed | Answer::Silent
@@ -711,7 +784,6 @@ impl TlsProbe {
         Ok(Elimination {
             unanswered: picks.is_empty() && unanswered,
             picks,
-            full_hellos: !opt.minimal,
         })
     }
 
@@ -733,7 +805,7 @@ impl TlsProbe {
                 break;
             }
             let found = self
-                .eliminate(version, suites_for(version), &minimal)
+                .eliminate(version, suites_for(version), &minimal, None)
                 .await?;
             if !found.picks.is_empty() {
                 self.obs.notes.push(format!(
@@ -781,14 +853,33 @@ impl TlsProbe {
         let jobs = LEGACY_VERSIONS.map(|version| {
             let opt = opt.clone();
             self.forked(move |mut p| async move {
-                let found = p.eliminate(version, suites_for(version), &opt).await;
-                let follow_up = match &found {
-                    Ok(f)
-                        if version == TlsVersion::Tls12
-                            && !f.picks.is_empty()
-                            && !p.without_extensions =>
-                    {
-                        Some(p.tls12_follow_up(&f.picks, f.full_hellos).await)
+                // TLS 1.2's signature schemes are eliminated as soon as its suites' picks
+                // show which key types the server signs with.
+                let (seeds, schemes) = if version == TlsVersion::Tls12 && !p.without_extensions {
+                    let (seeds, picks) = unbounded_channel();
+                    let schemes = p.forked(|mut s| async move {
+                        let found = s.tls12_signature_schemes(picks).await;
+                        (s, found)
+                    });
+                    (Some(seeds), Some(schemes))
+                } else {
+                    (None, None)
+                };
+                let (found, schemes) = tokio::join!(
+                    p.eliminate(version, suites_for(version), &opt, seeds),
+                    optional(schemes)
+                );
+                let follow_up = match (&found, schemes) {
+                    (Ok(f), Some((fork, schemes))) if !f.picks.is_empty() => {
+                        p.absorb(fork);
+                        Some(match schemes {
+                            Ok(schemes) => p.tls12_follow_up(&f.picks).await.map(|g| (schemes, g)),
+                            Err(e) => Err(e),
+                        })
+                    }
+                    (_, Some((fork, _))) => {
+                        p.absorb(fork);
+                        None
                     }
                     _ => None,
                 };
@@ -900,7 +991,16 @@ impl TlsProbe {
             let schemes = match tls12_schemes {
                 Some(schemes) => schemes,
                 None if *version == TlsVersion::Tls12 => {
-                    self.tls12_signature_schemes(picks, false).await?
+                    let (seeds, found) = unbounded_channel();
+                    for (h, flight) in picks {
+                        let _ = seeds.send(SchemeSeed {
+                            suite: h.cipher_suite,
+                            key_exchange: flight.key_exchange.clone(),
+                            full_hello: false,
+                        });
+                    }
+                    drop(seeds);
+                    self.tls12_signature_schemes(found).await?
                 }
                 None => Vec::new(),
             };
@@ -1096,11 +1196,11 @@ impl TlsProbe {
         item: String,
         offering: &str,
     ) -> Result<(Answer, bool), ProbeError> {
-        let first = self.exchange(hello).await?;
+        let first = self.exchange_in_chain(hello).await?;
         if !first.unanswered() || self.shared.broken() {
             return Ok((first, false));
         }
-        let again = self.exchange(retry).await?;
+        let again = self.exchange_in_chain(retry).await?;
         if again.unanswered()
             && !self.shared.broken()
             && !self.obs.undetermined.iter().any(|u| u.item == item)
@@ -1230,7 +1330,8 @@ impl TlsProbe {
 
     /// TLS 1.3 groups by elimination over HelloRetryRequests, offering one suite the server
     /// accepts; the first group is known from the first answer, when it was a
-    /// HelloRetryRequest.
+    /// HelloRetryRequest. Finite-field groups and the others are eliminated side by side, then
+    /// put in the server's order (see [`Self::tls13_merge_groups`]).
     async fn tls13_groups(
         &mut self,
         suite: u16,
@@ -1242,32 +1343,122 @@ impl TlsProbe {
             groups.push(g);
             groups_left.retain(|x| *x != g);
         }
-        while !groups_left.is_empty() {
-            let opt = HelloOptions {
-                groups: Some(groups_left.clone()),
-                ..Default::default()
-            };
-            let hello = self.hello(TlsVersion::Tls13, &[suite], &opt);
-            let item = format!("{} groups", TlsVersion::Tls13);
-            match self
-                .exchange_or_settle(&hello, &hello, item, "only groups not yet seen")
-                .await?
-                .0
-            {
-                Answer::Hello(h, _) if h.is_hello_retry_request() => {
-                    match h.key_share_group().map_err(malformed)? {
-                        Some(g) if groups_left.contains(&g) => {
-                            groups_left.retain(|x| *x != g);
-                            groups.push(g);
-                        }
-                        _ => break,
-                    }
-                }
-                _ => break,
-            }
-        }
+        let (finite_field, others): (Vec<u16>, Vec<u16>) = groups_left
+            .into_iter()
+            .partition(|g| tls::group_by_code(*g).is_some_and(|g| g.family == "ffdhe"));
+        let finite_field_job = self.forked(|mut p| async move {
+            let found = p.tls13_group_chain(suite, finite_field).await;
+            (p, found)
+        });
+        let (others, (fork, finite_field)) =
+            tokio::join!(self.tls13_group_chain(suite, others), finite_field_job);
+        self.absorb(fork);
+        let merged = self
+            .tls13_merge_groups(suite, others?, finite_field?)
+            .await?;
+        groups.extend(merged);
         self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
         Ok(())
+    }
+
+    /// The groups among `candidates` the server picks, in the order it picks them: offer the
+    /// rest until it refuses.
+    async fn tls13_group_chain(
+        &mut self,
+        suite: u16,
+        mut candidates: Vec<u16>,
+    ) -> Result<Vec<u16>, ProbeError> {
+        let mut picked = Vec::new();
+        while !candidates.is_empty() {
+            match self.tls13_group_pick(suite, &candidates).await? {
+                Some(g) => {
+                    candidates.retain(|x| *x != g);
+                    picked.push(g);
+                }
+                None => break,
+            }
+        }
+        Ok(picked)
+    }
+
+    /// The group the server asks for among `offered` (one of them), or none if it asked for
+    /// none of them.
+    async fn tls13_group_pick(
+        &mut self,
+        suite: u16,
+        offered: &[u16],
+    ) -> Result<Option<u16>, ProbeError> {
+        let opt = HelloOptions {
+            groups: Some(offered.to_vec()),
+            ..Default::default()
+        };
+        let hello = self.hello(TlsVersion::Tls13, &[suite], &opt);
+        let item = format!("{} groups", TlsVersion::Tls13);
+        match self
+            .exchange_or_settle(&hello, &hello, item, "only groups not yet seen")
+            .await?
+            .0
+        {
+            Answer::Hello(h, _) if h.is_hello_retry_request() => Ok(h
+                .key_share_group()
+                .map_err(malformed)?
+                .filter(|g| offered.contains(g))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Puts two groups' lists, each in the server's order, in one order. A server's choice
+    /// among what a hello offers follows one order of its groups (its own, or the hello's),
+    /// so one hello offering the last of `first` and the first of `second` usually shows
+    /// that the lists simply follow each other; otherwise they are merged a hello at a time,
+    /// as a merge sort does. A hello left unanswered leaves the order undetermined.
+    async fn tls13_merge_groups(
+        &mut self,
+        suite: u16,
+        first: Vec<u16>,
+        second: Vec<u16>,
+    ) -> Result<Vec<u16>, ProbeError> {
+        let (Some(&last), Some(&next)) = (first.last(), second.first()) else {
+            return Ok([first, second].concat());
+        };
+        if self.tls13_prefers(suite, last, next).await? == Some(last) {
+            return Ok([first, second].concat());
+        }
+        let mut merged = Vec::new();
+        let (mut first, mut second) = (first.into_iter().peekable(), second.into_iter().peekable());
+        while let (Some(&a), Some(&b)) = (first.peek(), second.peek()) {
+            match self.tls13_prefers(suite, a, b).await? {
+                Some(p) if p == a => merged.extend(first.next()),
+                Some(_) => merged.extend(second.next()),
+                None => {
+                    self.obs.undetermined.push(Undetermined::new(
+                        format!("{} groups order", TlsVersion::Tls13),
+                        format!(
+                            "a hello offering groups 0x{a:04X} and 0x{b:04X}, both accepted, got no HelloRetryRequest naming either: the groups are listed, but their order from 0x{a:04X} on is not the server's"
+                        ),
+                    ));
+                    break;
+                }
+            }
+        }
+        merged.extend(first);
+        merged.extend(second);
+        Ok(merged)
+    }
+
+    /// Which of two groups the server asks for when a hello offers both (in the scanner's own
+    /// order of groups), or none.
+    async fn tls13_prefers(
+        &mut self,
+        suite: u16,
+        a: u16,
+        b: u16,
+    ) -> Result<Option<u16>, ProbeError> {
+        let offered: Vec<u16> = groups_for(TlsVersion::Tls13)
+            .into_iter()
+            .filter(|g| *g == a || *g == b)
+            .collect();
+        self.tls13_group_pick(suite, &offered).await
     }
 
     async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
@@ -1290,6 +1481,11 @@ impl TlsProbe {
             .await
             .is_err()
         {
+            return Ok(());
+        }
+        // As for TLS hellos (see exchange_inner): a server that has answered half-closed
+        // hellos is told at once that no more comes, so it is free for the next connection.
+        if !self.shared.keep_open.load(Ordering::Relaxed) && conn.finish_sending().await.is_err() {
             return Ok(());
         }
         let mut buf = Vec::new();
@@ -1490,75 +1686,77 @@ impl TlsProbe {
         Ok(())
     }
 
-    /// What TLS 1.2's suites let start at once, side by side: its signature schemes, and,
-    /// once the TLS 1.3 probe has found no TLS 1.3, its ECDHE groups. `full_hellos`: every pick
-    /// answered a hello offering every scheme. Returns the schemes and whether the groups were
-    /// read.
+    /// What TLS 1.2's suites let start once they are all known: its certificates, and, once
+    /// the TLS 1.3 probe has found no TLS 1.3, its ECDHE groups. Returns whether the groups
+    /// were read.
     async fn tls12_follow_up(
         &mut self,
         picks: &[(ServerHello, Flight)],
-        full_hellos: bool,
-    ) -> Result<(Vec<u16>, bool), ProbeError> {
+    ) -> Result<bool, ProbeError> {
         // The certificates, for the curve an ECDSA key binds the groups to.
         self.learn_from_flights(TlsVersion::Tls12, picks);
-        let plan = self.legacy_group_plan(picks);
-        let shared = self.shared.clone();
-        let groups = self.forked(move |mut p| async move {
-            let read = match plan {
-                Some((suites, bound)) if !shared.tls13_known().await => p
-                    .legacy_groups(TlsVersion::Tls12, &suites, bound)
-                    .await
-                    .map(|()| true),
-                _ => Ok(false),
-            };
-            (p, read)
-        });
-        let (schemes, (fork, groups)) =
-            tokio::join!(self.tls12_signature_schemes(picks, full_hellos), groups);
-        self.absorb(fork);
-        Ok((schemes?, groups?))
+        match self.legacy_group_plan(picks) {
+            Some((suites, bound)) if !self.shared.tls13_known().await => self
+                .legacy_groups(TlsVersion::Tls12, &suites, bound)
+                .await
+                .map(|()| true),
+            _ => Ok(false),
+        }
     }
 
     /// TLS 1.2 signature schemes, from the ServerKeyExchange of each key type's (EC)DHE suite,
-    /// one elimination per key type side by side. When the picks answered hellos offering every
-    /// scheme (`full_hellos`), the first pick of each key type already shows the elimination's
-    /// first scheme; picks of minimal hellos, which offer a few common schemes, do not.
+    /// one elimination per key type side by side, each started as soon as the suite
+    /// elimination's picks (`seeds`) show the key type. A pick that answered a hello offering
+    /// every scheme already shows its elimination's first scheme; a pick of a minimal hello,
+    /// which offers a few common schemes, does not.
     async fn tls12_signature_schemes(
         &mut self,
-        picks: &[(ServerHello, Flight)],
-        full_hellos: bool,
+        mut seeds: UnboundedReceiver<SchemeSeed>,
     ) -> Result<Vec<u16>, ProbeError> {
-        let mut per_auth: Vec<(&str, u16, KeyExchangeKind, Option<u16>)> = Vec::new();
-        for (h, flight) in picks {
-            let Some(s) = tls::suite_by_code(h.cipher_suite) else {
-                continue;
-            };
-            let kind = match s.kx {
-                "ECDHE" => KeyExchangeKind::Ecdhe,
-                "DHE" => KeyExchangeKind::Dhe,
-                _ => continue,
-            };
-            if matches!(s.auth, "RSA" | "ECDSA" | "DSS")
-                && !per_auth.iter().any(|(auth, ..)| *auth == s.auth)
-            {
-                let first = flight
-                    .key_exchange
-                    .as_deref()
-                    .filter(|_| full_hellos)
-                    .and_then(|b| server_key_exchange::parse(b, kind, true, true).ok())
-                    .and_then(|ske| ske.signature_scheme);
-                per_auth.push((s.auth, s.code, kind, first));
+        let mut key_types: Vec<&str> = Vec::new();
+        let mut running = FuturesUnordered::new();
+        let mut done = Vec::new();
+        let mut seeding = true;
+        while seeding || !running.is_empty() {
+            tokio::select! {
+                seed = seeds.recv(), if seeding => {
+                    let Some(seed) = seed else {
+                        seeding = false;
+                        continue;
+                    };
+                    let Some(s) = tls::suite_by_code(seed.suite) else {
+                        continue;
+                    };
+                    let kind = match s.kx {
+                        "ECDHE" => KeyExchangeKind::Ecdhe,
+                        "DHE" => KeyExchangeKind::Dhe,
+                        _ => continue,
+                    };
+                    if !matches!(s.auth, "RSA" | "ECDSA" | "DSS") || key_types.contains(&s.auth) {
+                        continue;
+                    }
+                    let first = seed
+                        .key_exchange
+                        .as_deref()
+                        .filter(|_| seed.full_hello)
+                        .and_then(|b| server_key_exchange::parse(b, kind, true, true).ok())
+                        .and_then(|ske| ske.signature_scheme);
+                    let index = key_types.len();
+                    key_types.push(s.auth);
+                    let mut fork = self.fork();
+                    running.push(async move {
+                        let found = fork.eliminate_signature_schemes(s.code, kind, first).await;
+                        (index, fork, found)
+                    });
+                }
+                Some(finished) = running.next(), if !running.is_empty() => done.push(finished),
             }
         }
-        let jobs = per_auth.into_iter().map(|(_, suite, kind, first)| {
-            self.forked(move |mut p| async move {
-                let schemes = p.eliminate_signature_schemes(suite, kind, first).await;
-                (p, schemes)
-            })
-        });
+        // Taken back in the order the key types were found, whichever finished first.
+        done.sort_by_key(|(index, ..)| *index);
         let mut schemes: Vec<u16> = Vec::new();
         let mut error = None;
-        for (fork, found) in join_all(jobs).await {
+        for (_, fork, found) in done {
             self.absorb(fork);
             match found {
                 Ok(found) => {
@@ -1753,11 +1951,11 @@ impl TlsProbe {
 pub async fn probe(addr: SocketAddr, cfg: ProbeConfig) -> Result<(TlsObservation, u32), Failure> {
     let mut probe = TlsProbe::new(addr, cfg);
     match probe.run().await {
-        Ok(obs) => Ok((obs, probe.connections)),
+        Ok(obs) => Ok((obs, probe.connections_opened())),
         Err(error) => Err(Failure {
             heard: probe.heard(&error),
             error,
-            connections: probe.connections,
+            connections: probe.connections_opened(),
         }),
     }
 }

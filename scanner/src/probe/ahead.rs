@@ -1,0 +1,127 @@
+//! Connections opened ahead of need. Across a slow path, a chain of questions whose next hello
+//! waits for the last answer pays a round trip per question for the TCP (and STARTTLS)
+//! handshake, unless the next connection is opened while the answer is still on its way. On a
+//! fast path (loopback, a LAN) nothing is opened ahead: it would save nothing and cost
+//! connections.
+use super::{Conn, ProbeConfig, Slot};
+use std::collections::VecDeque;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// The fastest answer from which the path counts as slow: a connection's TCP handshake then
+/// costs about as much as the question it carries.
+const SLOW_PATH: Duration = Duration::from_millis(20);
+
+/// How long a connection opened ahead waits for its hello, in fastest answers, before it is
+/// closed: past that the chain it was opened for has ended, and a server that serves one
+/// connection at a time must not be kept waiting on it.
+const IDLE_ANSWERS: u32 = 2;
+
+/// The shortest such wait.
+const IDLE_FLOOR: Duration = Duration::from_millis(30);
+
+/// A connection opened ahead, until it is taken or has waited too long.
+type Waiting = Arc<Mutex<Option<Conn>>>;
+
+/// A connection being opened ahead: its place once open (none if it failed).
+type Opened = Option<Waiting>;
+
+/// The connections one endpoint's probe opened ahead, and what tells whether to.
+#[derive(Default)]
+pub(crate) struct Ahead {
+    opening: Mutex<VecDeque<JoinHandle<Opened>>>,
+    opened: AtomicU32,
+    fastest: Mutex<Option<Duration>>,
+}
+
+impl fmt::Debug for Ahead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ahead")
+            .field("opened", &self.opened())
+            .field("fastest", &self.fastest())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ahead {
+    /// Records how long the server took to answer a hello, from the hello sent to the first
+    /// bytes back: the round trip plus the server's work.
+    pub(crate) fn answered_after(&self, latency: Duration) {
+        if let Ok(mut fastest) = self.fastest.lock() {
+            *fastest = Some(fastest.map_or(latency, |f| f.min(latency)));
+        }
+    }
+
+    fn fastest(&self) -> Option<Duration> {
+        self.fastest.lock().ok().and_then(|f| *f)
+    }
+
+    /// Connections opened ahead so far, used or not.
+    pub(crate) fn opened(&self) -> u32 {
+        self.opened.load(Ordering::Relaxed)
+    }
+
+    /// Opens one connection ahead, when the path is slow, the scan paces no connections
+    /// (`--rate`, `--delay`), and the address has a free place within `--per-host` now.
+    pub(crate) fn open(&self, addr: SocketAddr, cfg: &ProbeConfig) {
+        if cfg.pacer.is_some() || cfg.spacing.is_some() {
+            return;
+        }
+        if self.fastest().is_none_or(|f| f < SLOW_PATH) {
+            return;
+        }
+        let Some(slot) = Slot::try_acquire(cfg) else {
+            return;
+        };
+        let Ok(mut opening) = self.opening.lock() else {
+            return;
+        };
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let cfg = cfg.clone();
+        let idle = self
+            .fastest()
+            .map_or(IDLE_FLOOR, |f| f * IDLE_ANSWERS)
+            .max(IDLE_FLOOR);
+        opening.push_back(tokio::spawn(async move {
+            let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
+            conn.start_tls(addr, &cfg).await.ok()?;
+            let waiting: Waiting = Arc::new(Mutex::new(Some(conn)));
+            let closing = waiting.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(idle).await;
+                let unused = closing.lock().ok().and_then(|mut c| c.take());
+                drop(unused);
+            });
+            Some(waiting)
+        }));
+    }
+
+    /// A connection opened ahead that is ready for a hello (waiting for one still opening), or
+    /// none: those that failed or were closed after waiting too long are passed over.
+    pub(crate) async fn take(&self) -> Option<Conn> {
+        loop {
+            let next = self.opening.lock().ok()?.pop_front()?;
+            if let Ok(Some(waiting)) = next.await {
+                if let Some(conn) = waiting.lock().ok().and_then(|mut c| c.take()) {
+                    return Some(conn);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Ahead {
+    /// Connections still unused when the probe ends are closed, and those still opening are
+    /// stopped.
+    fn drop(&mut self) {
+        if let Ok(opening) = self.opening.get_mut() {
+            for handle in opening.drain(..) {
+                handle.abort();
+            }
+        }
+    }
+}
