@@ -16,13 +16,14 @@ use tokio::task::JoinHandle;
 /// costs about as much as the question it carries.
 const SLOW_PATH: Duration = Duration::from_millis(20);
 
-/// How long a connection opened ahead waits for its hello, in fastest answers, before it is
-/// closed: past that the chain it was opened for has ended, and a server that serves one
-/// connection at a time must not be kept waiting on it.
-const IDLE_ANSWERS: u32 = 2;
+/// How long a connection opened ahead is kept for a hello, from its opening, in fastest
+/// answers: the hello it was opened for follows the answer to the last one, so past two the
+/// chain has ended, and a server that serves one connection at a time must not be kept
+/// waiting on it.
+const KEPT_ANSWERS: f64 = 2.0;
 
-/// The shortest such wait.
-const IDLE_FLOOR: Duration = Duration::from_millis(30);
+/// The shortest time a connection opened ahead is kept.
+const KEPT_FLOOR: Duration = Duration::from_millis(30);
 
 /// A connection opened ahead, until it is taken or has waited too long.
 type Waiting = Arc<Mutex<Option<Conn>>>;
@@ -35,6 +36,9 @@ type Opened = Option<Waiting>;
 pub(crate) struct Ahead {
     opening: Mutex<VecDeque<JoinHandle<Opened>>>,
     opened: AtomicU32,
+    /// Connections opened ahead and closed unused: after one, nothing more is opened ahead, so
+    /// the endpoint's connections stay within the sequential probe's plus one.
+    unused: Arc<AtomicU32>,
     fastest: Mutex<Option<Duration>>,
 }
 
@@ -71,7 +75,7 @@ impl Ahead {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return;
         }
-        if self.fastest().is_none_or(|f| f < SLOW_PATH) {
+        if self.fastest().is_none_or(|f| f < SLOW_PATH) || self.unused.load(Ordering::Relaxed) > 0 {
             return;
         }
         let Some(slot) = Slot::try_acquire(cfg) else {
@@ -82,19 +86,24 @@ impl Ahead {
         };
         self.opened.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
-        let idle = self
+        let kept = self
             .fastest()
-            .map_or(IDLE_FLOOR, |f| f * IDLE_ANSWERS)
-            .max(IDLE_FLOOR);
+            .map_or(KEPT_FLOOR, |f| f.mul_f64(KEPT_ANSWERS))
+            .max(KEPT_FLOOR);
+        let until = tokio::time::Instant::now() + kept;
+        let self_unused = self.unused.clone();
         opening.push_back(tokio::spawn(async move {
             let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
             conn.start_tls(addr, &cfg).await.ok()?;
             let waiting: Waiting = Arc::new(Mutex::new(Some(conn)));
             let closing = waiting.clone();
+            let unused = self_unused;
             tokio::spawn(async move {
-                tokio::time::sleep(idle).await;
-                let unused = closing.lock().ok().and_then(|mut c| c.take());
-                drop(unused);
+                tokio::time::sleep_until(until).await;
+                if let Some(conn) = closing.lock().ok().and_then(|mut c| c.take()) {
+                    unused.fetch_add(1, Ordering::Relaxed);
+                    drop(conn);
+                }
             });
             Some(waiting)
         }));

@@ -865,17 +865,24 @@ impl TlsProbe {
                 } else {
                     (None, None)
                 };
-                let (found, schemes) = tokio::join!(
-                    p.eliminate(version, suites_for(version), &opt, seeds),
-                    optional(schemes)
-                );
-                let follow_up = match (&found, schemes) {
-                    (Ok(f), Some((fork, schemes))) if !f.picks.is_empty() => {
+                // What needs all of TLS 1.2's picks starts once the elimination ends, beside
+                // the scheme eliminations.
+                let wants_follow_up = schemes.is_some();
+                let eliminated = async {
+                    let found = p.eliminate(version, suites_for(version), &opt, seeds).await;
+                    let groups = match &found {
+                        Ok(f) if wants_follow_up && !f.picks.is_empty() => {
+                            Some(p.tls12_follow_up(&f.picks).await)
+                        }
+                        _ => None,
+                    };
+                    (found, groups)
+                };
+                let ((found, groups), schemes) = tokio::join!(eliminated, optional(schemes));
+                let follow_up = match (groups, schemes) {
+                    (Some(groups), Some((fork, schemes))) => {
                         p.absorb(fork);
-                        Some(match schemes {
-                            Ok(schemes) => p.tls12_follow_up(&f.picks).await.map(|g| (schemes, g)),
-                            Err(e) => Err(e),
-                        })
+                        Some(schemes.and_then(|s| groups.map(|g| (s, g))))
                     }
                     (_, Some((fork, _))) => {
                         p.absorb(fork);
@@ -1330,8 +1337,7 @@ impl TlsProbe {
 
     /// TLS 1.3 groups by elimination over HelloRetryRequests, offering one suite the server
     /// accepts; the first group is known from the first answer, when it was a
-    /// HelloRetryRequest. Finite-field groups and the others are eliminated side by side, then
-    /// put in the server's order (see [`Self::tls13_merge_groups`]).
+    /// HelloRetryRequest.
     async fn tls13_groups(
         &mut self,
         suite: u16,
@@ -1343,20 +1349,7 @@ impl TlsProbe {
             groups.push(g);
             groups_left.retain(|x| *x != g);
         }
-        let (finite_field, others): (Vec<u16>, Vec<u16>) = groups_left
-            .into_iter()
-            .partition(|g| tls::group_by_code(*g).is_some_and(|g| g.family == "ffdhe"));
-        let finite_field_job = self.forked(|mut p| async move {
-            let found = p.tls13_group_chain(suite, finite_field).await;
-            (p, found)
-        });
-        let (others, (fork, finite_field)) =
-            tokio::join!(self.tls13_group_chain(suite, others), finite_field_job);
-        self.absorb(fork);
-        let merged = self
-            .tls13_merge_groups(suite, others?, finite_field?)
-            .await?;
-        groups.extend(merged);
+        groups.extend(self.tls13_group_chain(suite, groups_left).await?);
         self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
         Ok(())
     }
@@ -1405,60 +1398,6 @@ impl TlsProbe {
                 .filter(|g| offered.contains(g))),
             _ => Ok(None),
         }
-    }
-
-    /// Puts two groups' lists, each in the server's order, in one order. A server's choice
-    /// among what a hello offers follows one order of its groups (its own, or the hello's),
-    /// so one hello offering the last of `first` and the first of `second` usually shows
-    /// that the lists simply follow each other; otherwise they are merged a hello at a time,
-    /// as a merge sort does. A hello left unanswered leaves the order undetermined.
-    async fn tls13_merge_groups(
-        &mut self,
-        suite: u16,
-        first: Vec<u16>,
-        second: Vec<u16>,
-    ) -> Result<Vec<u16>, ProbeError> {
-        let (Some(&last), Some(&next)) = (first.last(), second.first()) else {
-            return Ok([first, second].concat());
-        };
-        if self.tls13_prefers(suite, last, next).await? == Some(last) {
-            return Ok([first, second].concat());
-        }
-        let mut merged = Vec::new();
-        let (mut first, mut second) = (first.into_iter().peekable(), second.into_iter().peekable());
-        while let (Some(&a), Some(&b)) = (first.peek(), second.peek()) {
-            match self.tls13_prefers(suite, a, b).await? {
-                Some(p) if p == a => merged.extend(first.next()),
-                Some(_) => merged.extend(second.next()),
-                None => {
-                    self.obs.undetermined.push(Undetermined::new(
-                        format!("{} groups order", TlsVersion::Tls13),
-                        format!(
-                            "a hello offering groups 0x{a:04X} and 0x{b:04X}, both accepted, got no HelloRetryRequest naming either: the groups are listed, but their order from 0x{a:04X} on is not the server's"
-                        ),
-                    ));
-                    break;
-                }
-            }
-        }
-        merged.extend(first);
-        merged.extend(second);
-        Ok(merged)
-    }
-
-    /// Which of two groups the server asks for when a hello offers both (in the scanner's own
-    /// order of groups), or none.
-    async fn tls13_prefers(
-        &mut self,
-        suite: u16,
-        a: u16,
-        b: u16,
-    ) -> Result<Option<u16>, ProbeError> {
-        let offered: Vec<u16> = groups_for(TlsVersion::Tls13)
-            .into_iter()
-            .filter(|g| *g == a || *g == b)
-            .collect();
-        self.tls13_group_pick(suite, &offered).await
     }
 
     async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
