@@ -2,7 +2,7 @@
 # TLS terminator benchmark: fipsgate proxy, stunnel4 and HAProxy from Debian in one run, in
 # front of the same nginx backend, with the same certificates (ECDSA P-256 and RSA 2048).
 # Measures full TLS 1.3 and TLS 1.2 handshakes per second (16 concurrent `openssl s_time -new`
-# clients), keep-alive 1 KiB requests per second and p99 latency (wrk, 16 connections), single
+# clients, then 64 to saturate every core), keep-alive 1 KiB requests per second and p99 latency (wrk, 16 connections), single
 # connection bulk throughput (100 MiB with curl), and proxy CPU seconds per 10k requests (from
 # /proc during the wrk run). Handshakes are measured twice: with P-256 key shares (the same work
 # for every proxy) and with OpenSSL's default X25519 key share (a HelloRetryRequest at fipsgate).
@@ -110,15 +110,15 @@ system_default = system_default_sect
 Groups = P-256
 CNF
 
-# Handshakes per second: 16 parallel s_time clients making new sessions for SECS seconds.
-handshakes() { # port version groups
-  local port=$1 version=$2 conf=/dev/null opts
+# Handshakes per second: CLIENTS parallel s_time clients making new sessions for SECS seconds.
+handshakes() { # port version groups [clients]
+  local port=$1 version=$2 conf=/dev/null opts clients=${4:-16}
   [ "$3" = p256 ] && conf=$WORK/p256.cnf
   case $version in
     tls1.3) opts=(-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256) ;;
     tls1.2) opts=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256) ;;
   esac
-  for c in $(seq 16); do
+  for c in $(seq "$clients"); do
     OPENSSL_CONF=$conf openssl s_time -connect "127.0.0.1:$port" -new -time "$SECS" "${opts[@]}" >"hs-$c" 2>/dev/null &
   done
   wait
@@ -180,6 +180,18 @@ for key in ec rsa; do
     done
   done
 done
+# Saturation: 64 clients keep both cores busy, so a HelloRetryRequest costs CPU (the client's
+# second key share, the proxy's second flight), not an idle round trip.
+SATURATION=64
+for key in ec rsa; do
+  for proxy in fipsgate haproxy; do
+    port=${PORT[$proxy,$key]}
+    for groups in p256 default; do
+      R[$proxy,$key,sat13,$groups]=$(handshakes "$port" tls1.3 $groups $SATURATION)
+      R[$proxy,$key,sat12,$groups]=$(handshakes "$port" tls1.2 $groups $SATURATION)
+    done
+  done
+done
 # Keep-alive and bulk: ROUNDS rounds, the proxies taking turns, so that a noisy minute on this
 # shared machine hits all of them; the medians (bulk: the best) are reported.
 for _ in $(seq "$ROUNDS"); do
@@ -202,6 +214,21 @@ hs_table() { # groups
   for proxy in fipsgate stunnel haproxy; do
     echo "| $proxy | ${R[$proxy,ec,hs13,$1]} | ${R[$proxy,rsa,hs13,$1]} | ${R[$proxy,ec,hs12,$1]} | ${R[$proxy,rsa,hs12,$1]} |"
   done
+}
+sat_table() {
+  echo "| proxy | clients' key share | TLS 1.3 ECDSA | TLS 1.3 RSA | TLS 1.2 ECDSA | TLS 1.2 RSA |"
+  echo "|---|---|---|---|---|---|"
+  local groups proxy share
+  for groups in p256 default; do
+    share="P-256"
+    [ "$groups" = default ] && share="X25519 (OpenSSL's default)"
+    for proxy in fipsgate haproxy; do
+      echo "| $proxy | $share | ${R[$proxy,ec,sat13,$groups]} | ${R[$proxy,rsa,sat13,$groups]} | ${R[$proxy,ec,sat12,$groups]} | ${R[$proxy,rsa,sat12,$groups]} |"
+    done
+  done
+}
+sat_ratios() { # groups
+  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,sat13,$1]}" "${R[haproxy,ec,sat13,$1]}"), RSA $(ratio "${R[fipsgate,rsa,sat13,$1]}" "${R[haproxy,rsa,sat13,$1]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,sat12,$1]}" "${R[haproxy,ec,sat12,$1]}"), RSA $(ratio "${R[fipsgate,rsa,sat12,$1]}" "${R[haproxy,rsa,sat12,$1]}")"
 }
 hs_ratios() { # groups other
   echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,hs13,$1]}" "${R[$2,ec,hs13,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs13,$1]}" "${R[$2,rsa,hs13,$1]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,hs12,$1]}" "${R[$2,ec,hs12,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs12,$1]}" "${R[$2,rsa,hs12,$1]}")"
@@ -227,6 +254,8 @@ ratios=$(
   echo "- handshakes with P-256 (like for like), fipsgate vs stunnel: $(hs_ratios p256 stunnel)"
   echo "- handshakes with P-256 (like for like), fipsgate vs HAProxy: $(hs_ratios p256 haproxy)"
   echo "- handshakes with the clients' default X25519 key share, fipsgate (P-256, after a HelloRetryRequest in TLS 1.3) vs HAProxy (X25519): $(hs_ratios default haproxy)"
+  echo "- at saturation ($SATURATION clients), fipsgate vs HAProxy with P-256 key shares: $(sat_ratios p256)"
+  echo "- at saturation ($SATURATION clients), fipsgate vs HAProxy with the default X25519 key share: $(sat_ratios default)"
   echo "- keep-alive requests, fipsgate vs stunnel $(ratio "$f_rps" "$s_rps"), vs HAProxy $(ratio "$f_rps" "$h_rps"); median p99 fipsgate ${f_p99} ms, HAProxy ${h_p99} ms"
   echo "- bulk, fipsgate vs stunnel $(ratio "$f_mib" "$s_mib") in MiB/s and stunnel spends $(ratio "$s_cpu" "$f_cpu") fipsgate's CPU per 100 MiB; nginx serving TLS itself reaches $n_mib MiB/s, $(ratio "$n_mib" "$s_mib") of stunnel's: the most any proxy can show here"
 )
@@ -252,6 +281,13 @@ TLS 1.3 clients with a HelloRetryRequest for P-256, which costs the client a sec
 what FIPS costs clients that prefer X25519:
 
 $(hs_table default)
+
+At saturation: $SATURATION concurrent clients for ${SECS} s keep both cores busy, so what counts
+is the CPU each handshake costs (the clients' included: they share the cores), not round trips.
+With X25519 shares, each of fipsgate's TLS 1.3 handshakes includes the HelloRetryRequest and the
+client's second key share:
+
+$(sat_table)
 
 Traffic through the ECDSA listener, ${ROUNDS} rounds with the proxies taking turns. Keep-alive:
 \`wrk -t2 -c16 -d${SECS}s\` for a 1 KiB file, medians of the rounds; CPU is the proxy process's
