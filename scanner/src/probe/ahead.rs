@@ -75,7 +75,10 @@ impl Ahead {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return;
         }
-        if self.fastest().is_none_or(|f| f < SLOW_PATH) || self.unused.load(Ordering::Relaxed) > 0 {
+        let Some(fastest) = self.fastest().filter(|f| *f >= SLOW_PATH) else {
+            return;
+        };
+        if self.unused.load(Ordering::Relaxed) > 0 {
             return;
         }
         let Some(slot) = Slot::try_acquire(cfg) else {
@@ -86,18 +89,13 @@ impl Ahead {
         };
         self.opened.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
-        let kept = self
-            .fastest()
-            .map_or(KEPT_FLOOR, |f| f.mul_f64(KEPT_ANSWERS))
-            .max(KEPT_FLOOR);
-        let until = tokio::time::Instant::now() + kept;
-        let self_unused = self.unused.clone();
+        let until = tokio::time::Instant::now() + fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
+        let unused = self.unused.clone();
         opening.push_back(tokio::spawn(async move {
             let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
             conn.start_tls(addr, &cfg).await.ok()?;
             let waiting: Waiting = Arc::new(Mutex::new(Some(conn)));
             let closing = waiting.clone();
-            let unused = self_unused;
             tokio::spawn(async move {
                 tokio::time::sleep_until(until).await;
                 if let Some(conn) = closing.lock().ok().and_then(|mut c| c.take()) {

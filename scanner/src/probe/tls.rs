@@ -50,6 +50,17 @@ struct SchemeSeed {
     full_hello: bool,
 }
 
+impl SchemeSeed {
+    /// The seed of a pick, answered to a full hello or a minimal one.
+    fn of(hello: &ServerHello, flight: &Flight, full_hello: bool) -> Self {
+        Self {
+            suite: hello.cipher_suite,
+            key_exchange: flight.key_exchange.clone(),
+            full_hello,
+        }
+    }
+}
+
 /// The TLS 1.0-1.2 and SSL 3.0 versions a server accepts, each with its picks, best first.
 type Legacy = Vec<(TlsVersion, Vec<(ServerHello, Flight)>)>;
 
@@ -532,6 +543,9 @@ impl TlsProbe {
     ) -> Result<Answer, ProbeError> {
         let overall = self.cfg.timeout * 3;
         if let Some(conn) = self.shared.ahead.take().await {
+            // What connect() records for a connection it opens.
+            self.connected = true;
+            self.spoke |= self.cfg.starttls.is_some();
             let answer =
                 tokio::time::timeout(overall, self.exchange_on(conn, bytes, half_close)).await;
             // The server may have closed a connection that waited for its hello: only a fresh
@@ -617,8 +631,6 @@ impl TlsProbe {
         bytes: &[u8],
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
-        self.connected = true;
-        self.spoke |= self.cfg.starttls.is_some();
         let sent = match conn.send(bytes).await {
             Ok(()) if half_close => conn.finish_sending().await,
             sent => sent,
@@ -750,11 +762,7 @@ impl TlsProbe {
                     remaining.retain(|c| *c != h.cipher_suite);
                     if let Some(seeds) = &seeds {
                         // The scheme eliminations may have ended on an error: they ask no more.
-                        let _ = seeds.send(SchemeSeed {
-                            suite: h.cipher_suite,
-                            key_exchange: flight.key_exchange.clone(),
-                            full_hello: !opt.minimal,
-                        });
+                        let _ = seeds.send(SchemeSeed::of(&h, &flight, !opt.minimal));
                     }
                     picks.push((*h, flight));
                 }
@@ -1000,11 +1008,7 @@ impl TlsProbe {
                 None if *version == TlsVersion::Tls12 => {
                     let (seeds, found) = unbounded_channel();
                     for (h, flight) in picks {
-                        let _ = seeds.send(SchemeSeed {
-                            suite: h.cipher_suite,
-                            key_exchange: flight.key_exchange.clone(),
-                            full_hello: false,
-                        });
+                        let _ = seeds.send(SchemeSeed::of(h, flight, false));
                     }
                     drop(seeds);
                     self.tls12_signature_schemes(found).await?
@@ -1349,55 +1353,32 @@ impl TlsProbe {
             groups.push(g);
             groups_left.retain(|x| *x != g);
         }
-        groups.extend(self.tls13_group_chain(suite, groups_left).await?);
-        self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
-        Ok(())
-    }
-
-    /// The groups among `candidates` the server picks, in the order it picks them: offer the
-    /// rest until it refuses.
-    async fn tls13_group_chain(
-        &mut self,
-        suite: u16,
-        mut candidates: Vec<u16>,
-    ) -> Result<Vec<u16>, ProbeError> {
-        let mut picked = Vec::new();
-        while !candidates.is_empty() {
-            match self.tls13_group_pick(suite, &candidates).await? {
-                Some(g) => {
-                    candidates.retain(|x| *x != g);
-                    picked.push(g);
+        while !groups_left.is_empty() {
+            let opt = HelloOptions {
+                groups: Some(groups_left.clone()),
+                ..Default::default()
+            };
+            let hello = self.hello(TlsVersion::Tls13, &[suite], &opt);
+            let item = format!("{} groups", TlsVersion::Tls13);
+            match self
+                .exchange_or_settle(&hello, &hello, item, "only groups not yet seen")
+                .await?
+                .0
+            {
+                Answer::Hello(h, _) if h.is_hello_retry_request() => {
+                    match h.key_share_group().map_err(malformed)? {
+                        Some(g) if groups_left.contains(&g) => {
+                            groups_left.retain(|x| *x != g);
+                            groups.push(g);
+                        }
+                        _ => break,
+                    }
                 }
-                None => break,
+                _ => break,
             }
         }
-        Ok(picked)
-    }
-
-    /// The group the server asks for among `offered` (one of them), or none if it asked for
-    /// none of them.
-    async fn tls13_group_pick(
-        &mut self,
-        suite: u16,
-        offered: &[u16],
-    ) -> Result<Option<u16>, ProbeError> {
-        let opt = HelloOptions {
-            groups: Some(offered.to_vec()),
-            ..Default::default()
-        };
-        let hello = self.hello(TlsVersion::Tls13, &[suite], &opt);
-        let item = format!("{} groups", TlsVersion::Tls13);
-        match self
-            .exchange_or_settle(&hello, &hello, item, "only groups not yet seen")
-            .await?
-            .0
-        {
-            Answer::Hello(h, _) if h.is_hello_retry_request() => Ok(h
-                .key_share_group()
-                .map_err(malformed)?
-                .filter(|g| offered.contains(g))),
-            _ => Ok(None),
-        }
+        self.obs.groups = groups.iter().map(|g| CodeName::group(*g)).collect();
+        Ok(())
     }
 
     async fn probe_sslv2(&mut self) -> Result<(), ProbeError> {
