@@ -217,18 +217,7 @@ fn go_crypto_tls_servers_are_read_exactly() {
     let m = material();
     let (cert, key) = (m.path("rsa.crt"), m.path("rsa.key"));
     for flags in [
-        vec![
-            "-min",
-            "tls1.2",
-            "-max",
-            "tls1.3",
-            "-suites",
-            "C02F,C030,CCA8",
-            "-curves",
-            "secp256r1,x25519",
-            "-sigalgs",
-            "0804,0501,0401",
-        ],
+        peers::GO_TLS12_13.to_vec(),
         vec![
             "-min",
             "tls1.0",

@@ -87,13 +87,12 @@ fn side_by_side_and_one_at_a_time_give_identical_reports() {
         .is_none_or(Vec::is_empty));
 }
 
-/// Across a slow path (bench/relay.py holding every chunk 15 ms each way), each chain's next
-/// connection is opened while the last answer is on its way: the report is the one the
-/// sequential probe gives, and connections stay within the budget of supported suites +
-/// groups + signature schemes + 12.
-#[test]
-fn across_a_slow_path_connections_opened_ahead_change_no_result() {
-    let b = server_b();
+/// Scans the server on `port` through bench/relay.py holding every chunk 15 ms each way, at
+/// `--per-host 6` and at `--per-host 1`, and checks that each chain's next connection was
+/// opened while the last answer was on its way without changing the report, and that
+/// connections stay within the budget of supported suites + groups + signature schemes + 12.
+/// Returns the report.
+fn across_a_slow_path(port: u16) -> Value {
     let dir = material().dir.join(format!("ahead-{}", free_port()));
     let _ = std::fs::create_dir_all(&dir);
     let (count, waits) = (dir.join("count"), dir.join("waits"));
@@ -103,7 +102,7 @@ fn across_a_slow_path_connections_opened_ahead_change_no_result() {
         &[
             &relay_script,
             "{port}",
-            &b.port.to_string(),
+            &port.to_string(),
             &count.display().to_string(),
             "15",
             &waits.display().to_string(),
@@ -126,16 +125,49 @@ fn across_a_slow_path_connections_opened_ahead_change_no_result() {
     assert_eq!(side_by_side["status"], "ok", "{side_by_side}");
     assert_eq!(side_by_side, one_at_a_time);
     let tls = &side_by_side["tls"];
-    let count_of = |v: &Value| v.as_array().map_or(0, Vec::len);
-    let suites: usize = tls["versions"]
-        .as_array()
-        .map_or(0, |v| v.iter().map(|v| count_of(&v["cipher_suites"])).sum());
-    assert_eq!(suites, 4, "{tls}");
-    let budget = suites + count_of(&tls["groups"]) + count_of(&tls["signature_schemes"]) + 12;
+    let budget =
+        suite_count(tls) + count_of(&tls["groups"]) + count_of(&tls["signature_schemes"]) + 12;
     assert!(connections as usize <= budget, "{connections} > {budget}");
     // Connections opened ahead wait for the last answer before their hello; one at a time,
     // a connection carries its hello at once (but for the scanner's own start-up work, such as
     // the first TLS 1.3 handshake's key shares).
     let late = |waits: &[f64]| waits.iter().filter(|w| **w >= 10.0).count();
     assert!(late(&ahead) >= late(&fresh) + 3, "{ahead:?} {fresh:?}");
+    side_by_side
+}
+
+fn count_of(v: &Value) -> usize {
+    v.as_array().map_or(0, Vec::len)
+}
+
+/// Suites found over every version of a report's `tls`.
+fn suite_count(tls: &Value) -> usize {
+    tls["versions"]
+        .as_array()
+        .map_or(0, |v| v.iter().map(|v| count_of(&v["cipher_suites"])).sum())
+}
+
+/// OpenSSL's s_server, which serves one connection at a time, across a slow path.
+#[test]
+fn across_a_slow_path_connections_opened_ahead_change_no_result() {
+    let b = server_b();
+    let report = across_a_slow_path(b.port);
+    assert_eq!(suite_count(&report["tls"]), 4, "{report}");
+}
+
+/// Go's crypto/tls, a strict independent stack serving connections side by side, across a
+/// slow path: the suites are the ones crypto/tls says its configuration accepts.
+#[test]
+fn across_a_slow_path_a_strict_peer_gives_the_same_report() {
+    let m = material();
+    let (cert, key) = (m.path("rsa.crt"), m.path("rsa.key"));
+    let mut flags = peers::GO_TLS12_13.to_vec();
+    flags.extend(["-cert", &cert, "-key", &key]);
+    let (server, truth) = peers::go_tls(&flags);
+    let report = across_a_slow_path(server.port);
+    let want: usize = truth["versions"]
+        .as_object()
+        .map_or(0, |v| v.values().map(count_of).sum());
+    assert!(want > 0, "{truth}");
+    assert_eq!(suite_count(&report["tls"]), want, "{report} {truth}");
 }

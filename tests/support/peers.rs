@@ -119,6 +119,21 @@ fn go_tls_binary() -> &'static Path {
     })
 }
 
+/// Go crypto/tls flags for TLS 1.2 and 1.3 with three RSA-compatible TLS 1.2 suites, P-256 and
+/// X25519, and three signature schemes (the certificate and key are added by the caller).
+pub const GO_TLS12_13: [&str; 10] = [
+    "-min",
+    "tls1.2",
+    "-max",
+    "tls1.3",
+    "-suites",
+    "C02F,C030,CCA8",
+    "-curves",
+    "secp256r1,x25519",
+    "-sigalgs",
+    "0804,0501,0401",
+];
+
 /// Starts the Go crypto/tls server with these flags (besides -listen), and returns it with what
 /// crypto/tls says the configuration accepts.
 pub fn go_tls(flags: &[&str]) -> (super::Server, serde_json::Value) {
