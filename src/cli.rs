@@ -152,9 +152,12 @@ pub struct ProxyArgs {
     /// One-line form: the PEM certificate chain.
     #[arg(long, value_name = "FILE", requires = "listen")]
     pub cert: Option<String>,
-    /// One-line form: the PEM private key.
-    #[arg(long, value_name = "FILE", requires = "listen")]
+    /// One-line form: the PEM private key, or an RFC 7512 `pkcs11:` URI of a key in a token.
+    #[arg(long, value_name = "FILE|URI", requires = "listen")]
     pub key: Option<String>,
+    /// One-line form: the PKCS#11 library holding a `pkcs11:` key.
+    #[arg(long, value_name = "PATH", requires = "key")]
+    pub pkcs11_module: Option<String>,
     #[command(flatten)]
     pub format: FormatArg,
 }

@@ -29,6 +29,9 @@ pub enum CloseReason {
     ClientCertificateInvalid,
     /// The client sent an alert during the handshake.
     ClientAlert,
+    /// The proxy could not complete its side of the handshake: its key (in a PKCS#11 token)
+    /// could not sign.
+    HandshakeFailed,
     /// Another TLS failure.
     TlsError,
     /// The client reset the connection.
@@ -66,6 +69,7 @@ impl CloseReason {
             Self::ClientCertificateRevocationUnknown => "client_certificate_revocation_unknown",
             Self::ClientCertificateInvalid => "client_certificate_invalid",
             Self::ClientAlert => "client_alert",
+            Self::HandshakeFailed => "handshake_failed",
             Self::TlsError => "tls_error",
             Self::ClientReset => "client_reset",
             Self::IoError => "io_error",

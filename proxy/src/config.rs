@@ -1,6 +1,7 @@
 //! The proxy's TOML configuration: global limits, an optional admin listener, and listeners that
 //! map addresses (and SNI names) to backends and certificates. Parsing checks everything that can
 //! be checked without the files' contents; [`crate::tls`] then loads the keys and certificates.
+use crate::pkcs11_uri::{PinSource, Pkcs11Uri};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -101,11 +102,122 @@ impl Global {
 pub struct CertificateFiles {
     /// PEM chain, leaf first.
     pub chain: PathBuf,
-    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1), or an RFC 7512 `pkcs11:` URI of a key kept in
+    /// a token.
+    pub key: KeySource,
     /// A DER OCSP response to staple.
     #[serde(default)]
     pub ocsp: Option<PathBuf>,
+    /// The PKCS#11 library of a `pkcs11:` key (else the URI's `module-path`).
+    #[serde(default)]
+    pub pkcs11_module: Option<PathBuf>,
+    /// The environment variable holding a `pkcs11:` key's token PIN (else the URI's
+    /// `pin-source` or `pin-value`).
+    #[serde(default)]
+    pub pin_env: Option<String>,
+}
+
+/// Where a certificate's private key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A PEM file.
+    File(PathBuf),
+    /// A key in a PKCS#11 token; it never leaves the token.
+    Token(Pkcs11Uri),
+}
+
+impl KeySource {
+    /// A configured `key`: a `pkcs11:` URI or a file path.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if Pkcs11Uri::is_uri(text) {
+            Pkcs11Uri::parse(text)
+                .map(Self::Token)
+                .map_err(|e| format!("key {text:?}: {e}"))
+        } else {
+            Ok(Self::File(PathBuf::from(text)))
+        }
+    }
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "{}", p.display()),
+            Self::Token(uri) => write!(f, "{uri}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeySource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A token key, resolved: its URI, its module and where its PIN comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKeyRef<'a> {
+    /// The key's URI.
+    pub uri: &'a Pkcs11Uri,
+    /// The PKCS#11 library.
+    pub module: &'a Path,
+    /// The PIN's source.
+    pub pin: PinSource,
+}
+
+/// A certificate's key with everything needed to load it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef<'a> {
+    /// A PEM file.
+    File(&'a Path),
+    /// A token key.
+    Token(TokenKeyRef<'a>),
+}
+
+impl CertificateFiles {
+    /// The key to load; an error when a token key's module or PIN is missing or given twice,
+    /// or when PKCS#11 settings come with a key file.
+    pub fn key_ref(&self) -> Result<KeyRef<'_>, String> {
+        let uri = match &self.key {
+            KeySource::File(path) => {
+                if self.pkcs11_module.is_some() || self.pin_env.is_some() {
+                    return Err(format!(
+                        "pkcs11_module and pin_env are for pkcs11: keys, not the file {}",
+                        path.display()
+                    ));
+                }
+                return Ok(KeyRef::File(path));
+            }
+            KeySource::Token(uri) => uri,
+        };
+        let module = match (&self.pkcs11_module, &uri.module_path) {
+            (Some(m), None) | (None, Some(m)) => m,
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "{uri}: give pkcs11_module or module-path in the URI, not both"
+                ))
+            }
+            (None, None) => {
+                return Err(format!(
+                    "{uri}: which PKCS#11 library? Set pkcs11_module (--pkcs11-module)"
+                ))
+            }
+        };
+        let pin = match (&uri.pin, &self.pin_env) {
+            (Some(p), None) => p.clone(),
+            (None, Some(var)) => PinSource::Env(var.clone()),
+            (Some(_), Some(_)) => {
+                return Err(format!("{uri}: give pin_env or a PIN in the URI, not both"))
+            }
+            (None, None) => {
+                return Err(format!(
+                    "{uri}: no PIN: add pin-source=file:PATH to the URI, or set pin_env"
+                ))
+            }
+        };
+        Ok(KeyRef::Token(TokenKeyRef { uri, module, pin }))
+    }
 }
 
 /// Where plaintext goes.
@@ -390,10 +502,19 @@ impl Config {
                 .chain(l.route.iter_mut().flat_map(|r| r.certificate.iter_mut()));
             for c in certs {
                 fix(&mut c.chain);
-                fix(&mut c.key);
-                if let Some(o) = c.ocsp.as_mut() {
-                    fix(o);
+                match &mut c.key {
+                    KeySource::File(p) => fix(p),
+                    KeySource::Token(uri) => {
+                        if let Some(PinSource::File(p)) = uri.pin.as_mut() {
+                            fix(p);
+                        }
+                        uri.module_path.iter_mut().for_each(fix);
+                    }
                 }
+                c.ocsp
+                    .iter_mut()
+                    .chain(c.pkcs11_module.iter_mut())
+                    .for_each(fix);
             }
             if let Some(b) = l.backend_tls.as_mut() {
                 fix(&mut b.ca);
@@ -438,6 +559,13 @@ impl Config {
             if l.certificate.is_empty() {
                 return Err(format!("{at}: no [[listener.certificate]]"));
             }
+            for c in l
+                .certificate
+                .iter()
+                .chain(l.route.iter().flat_map(|r| &r.certificate))
+            {
+                c.key_ref().map_err(|e| format!("{at}: {e}"))?;
+            }
             if l.max_connections == Some(0) {
                 return Err(format!("{at}: max_connections must be at least 1"));
             }
@@ -481,8 +609,10 @@ impl Config {
         listen: SocketAddr,
         backend: &str,
         chain: PathBuf,
-        key: PathBuf,
+        key: &str,
+        pkcs11_module: Option<PathBuf>,
     ) -> Result<Self, ConfigError> {
+        let key = KeySource::parse(key).map_err(|e| ConfigError(format!("--{e}")))?;
         let backend = Backends::deserialize(toml::Value::String(backend.to_owned()))
             .map_err(|e| ConfigError(format!("--backend: {e}")))?;
         let cfg = Self {
@@ -498,6 +628,8 @@ impl Config {
                     chain,
                     key,
                     ocsp: None,
+                    pkcs11_module,
+                    pin_env: None,
                 }],
                 route: Vec::new(),
                 versions: Vec::new(),
@@ -544,9 +676,52 @@ key = "/keys/web.key"
             l.certificate[0].chain,
             PathBuf::from("/etc/fipsgate/web.pem")
         );
-        assert_eq!(l.certificate[0].key, PathBuf::from("/keys/web.key"));
+        assert_eq!(
+            l.certificate[0].key,
+            KeySource::File("/keys/web.key".into())
+        );
         assert!(l.pq_hybrid_x25519 && l.session_resumption);
         assert_eq!(l.backend.0, [Backend::Tcp("127.0.0.1:8080".into())]);
+    }
+
+    #[test]
+    fn token_keys_need_a_module_and_one_pin_and_take_relative_paths() {
+        let token = |lines: &str| {
+            parse(&MINIMAL.replace("key = \"/keys/web.key\"", lines)).map_err(|e| e.0)
+        };
+        let c = token(
+            "key = \"pkcs11:token=t;object=k?pin-source=file:pin.txt\"\npkcs11_module = \"p11.so\"",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let files = &c.listener[0].certificate[0];
+        match files.key_ref() {
+            Ok(KeyRef::Token(t)) => {
+                assert_eq!(t.module, Path::new("/etc/fipsgate/p11.so"));
+                assert_eq!(t.pin, PinSource::File("/etc/fipsgate/pin.txt".into()));
+                assert_eq!(t.uri.to_string(), "pkcs11:token=t;object=k");
+            }
+            other => panic!("{other:?}"),
+        }
+        for (lines, says) in [
+            (
+                "key = \"pkcs11:object=k?pin-value=1\"",
+                "which PKCS#11 library",
+            ),
+            (
+                "key = \"pkcs11:object=k?module-path=/a.so\"\npkcs11_module = \"/b.so\"",
+                "not both",
+            ),
+            ("key = \"pkcs11:object=k?module-path=/a.so\"", "no PIN"),
+            (
+                "key = \"pkcs11:object=k?module-path=/a.so&pin-value=1\"\npin_env = \"P\"",
+                "pin_env or a PIN in the URI, not both",
+            ),
+            ("key = \"k.pem\"\npin_env = \"P\"", "for pkcs11: keys"),
+            ("key = \"pkcs11:token=t\"", "object= (its label) or id="),
+        ] {
+            let e = token(lines).err().unwrap_or_default();
+            assert!(e.contains(says), "{lines}: {e}");
+        }
     }
 
     #[test]

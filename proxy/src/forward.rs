@@ -191,6 +191,9 @@ fn handshake_reason(e: &io::Error) -> CloseReason {
         )) => CloseReason::ClientCertificateRevocationUnknown,
         Some(E::InvalidCertificate(_)) => CloseReason::ClientCertificateInvalid,
         Some(E::AlertReceived(_)) => CloseReason::ClientAlert,
+        Some(E::Other(other)) if other.0.is::<crate::token_key::TokenError>() => {
+            CloseReason::HandshakeFailed
+        }
         Some(_) => CloseReason::TlsError,
         None => match e.kind() {
             io::ErrorKind::UnexpectedEof => CloseReason::ClientClosed,

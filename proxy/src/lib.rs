@@ -10,9 +10,11 @@ pub mod config;
 pub mod fips;
 pub mod forward;
 pub mod metrics;
+pub mod pkcs11_uri;
 pub mod proxy_protocol;
 pub mod server;
 pub mod tls;
+pub mod token_key;
 
 /// RFC 3339 UTC time now, for log lines.
 pub(crate) fn time_now() -> String {

@@ -1,13 +1,14 @@
 //! The rustls side of a listener: the FIPS provider narrowed as the configuration asks (never
 //! widened), certificates chosen by SNI and by the client's signature algorithms, optional client
 //! authentication, tickets from the FIPS module, and the `ServerConfig::fips()` check.
-use crate::config::{Backend, CertificateFiles, ClientAuth, CrlScope, Listener};
+use crate::config::{Backend, CertificateFiles, ClientAuth, CrlScope, KeyRef, Listener};
+use crate::token_key::{TokenKey, TokenKeyInfo};
 use fipsgate_cipher_db::tls::{group_by_code, suite_by_code};
 use rustls::crypto::{aws_lc_rs, CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
-use rustls::sign::CertifiedKey;
+use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 use std::fmt;
 use std::sync::Arc;
@@ -121,34 +122,45 @@ fn versions(wanted: &[String]) -> Result<Vec<&'static SupportedProtocolVersion>,
         .collect()
 }
 
-/// Loads a chain and its key with the FIPS provider's key loader.
+/// Loads a chain and its key: a key file with the FIPS provider's key loader, a token key
+/// through PKCS#11 (then also said what it is).
 fn certified_key(
     files: &CertificateFiles,
     provider: &CryptoProvider,
-) -> Result<CertifiedKey, TlsError> {
+) -> Result<(CertifiedKey, Option<TokenKeyInfo>), TlsError> {
     let chain_path = files.chain.display();
     let chain = CertificateDer::pem_file_iter(&files.chain)
         .map_err(|e| TlsError(format!("{chain_path}: {e}")))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError(format!("{chain_path}: {e}")))?;
-    if chain.is_empty() {
+    let Some(leaf) = chain.first().cloned() else {
         return Err(TlsError(format!("{chain_path}: no certificate")));
-    }
-    let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| TlsError(format!("{}: {e}", files.key.display())))?;
-    let key = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|e| TlsError(format!("{}: {e}", files.key.display())))?;
+    };
+    let (key, info): (Arc<dyn SigningKey>, _) = match files.key_ref().map_err(TlsError)? {
+        KeyRef::Token(token) => {
+            let (key, info) = TokenKey::open(token.uri, token.module, token.pin, &leaf, provider)
+                .map_err(|e| TlsError(format!("{}: {e}", token.uri)))?;
+            (Arc::new(key), Some(info))
+        }
+        KeyRef::File(path) => {
+            let at = |e: &dyn fmt::Display| TlsError(format!("{}: {e}", path.display()));
+            let der = PrivateKeyDer::from_pem_file(path).map_err(|e| at(&e))?;
+            let key = provider
+                .key_provider
+                .load_private_key(der)
+                .map_err(|e| at(&e))?;
+            (key, None)
+        }
+    };
     let mut certified = CertifiedKey::new(chain, key);
     certified
         .keys_match()
-        .map_err(|e| TlsError(format!("{chain_path} and {}: {e}", files.key.display())))?;
+        .map_err(|e| TlsError(format!("{chain_path} and {}: {e}", files.key)))?;
     if let Some(ocsp) = &files.ocsp {
         let der = std::fs::read(ocsp).map_err(|e| TlsError(format!("{}: {e}", ocsp.display())))?;
         certified.ocsp = Some(der);
     }
-    Ok(certified)
+    Ok((certified, info))
 }
 
 /// Whether a route name (`a.example` or `*.example`) covers an SNI name.
@@ -198,6 +210,8 @@ pub struct ListenerTls {
     pub config: Arc<ServerConfig>,
     /// Client certificate constraints beyond the CA.
     pub client_auth: Option<ClientAuth>,
+    /// The keys kept in PKCS#11 tokens, and what they are.
+    pub token_keys: Vec<TokenKeyInfo>,
 }
 
 fn verifier(
@@ -345,11 +359,16 @@ pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
         kx_groups: groups(&l.groups, l.pq_hybrid_x25519).map_err(at)?,
         ..base
     });
-    let load = |files: &[CertificateFiles]| {
+    let mut token_keys = Vec::new();
+    let mut load = |files: &[CertificateFiles]| {
         files
             .iter()
-            .map(|f| certified_key(f, &provider).map(Arc::new))
-            .collect::<Result<Vec<_>, _>>()
+            .map(|f| {
+                let (key, info) = certified_key(f, &provider)?;
+                token_keys.extend(info);
+                Ok(Arc::new(key))
+            })
+            .collect::<Result<Vec<_>, TlsError>>()
     };
     let resolver = Resolver {
         default: load(&l.certificate).map_err(at)?,
@@ -387,6 +406,7 @@ pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
     Ok(ListenerTls {
         config: Arc::new(config),
         client_auth: l.client_auth.clone(),
+        token_keys,
     })
 }
 

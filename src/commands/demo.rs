@@ -214,7 +214,8 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
             proxy_addr,
             &backend.to_string(),
             PathBuf::from(&cert_path),
-            PathBuf::from(&key_path),
+            &key_path.to_string_lossy(),
+            None,
         )?;
         // The demo prints the scan report; the proxy's own logs would only interleave with it.
         cfg.proxy.log_connections = false;

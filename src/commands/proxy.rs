@@ -10,6 +10,10 @@ use fipsgate_proxy::server::{self, event};
 use fipsgate_proxy::tls::{group_name, suite_name};
 use std::path::{Path, PathBuf};
 
+/// What `--check` and the `starting` event say of a key kept in a token.
+const TOKEN_NOTE: &str = "its signatures are made in the PKCS#11 token, whose own FIPS 140 \
+    validation applies to them; everything else runs in the AWS-LC FIPS module";
+
 /// The configuration of the command line.
 fn config(args: &ProxyArgs) -> Result<(Config, Option<PathBuf>), String> {
     if let Some(path) = args.config.as_deref().or(args.check.as_deref()) {
@@ -18,7 +22,8 @@ fn config(args: &ProxyArgs) -> Result<(Config, Option<PathBuf>), String> {
     }
     match (&args.listen, &args.backend, &args.cert, &args.key) {
         (Some(listen), Some(backend), Some(cert), Some(key)) => {
-            let cfg = Config::simple(*listen, backend, cert.into(), key.into())
+            let module = args.pkcs11_module.as_ref().map(PathBuf::from);
+            let cfg = Config::simple(*listen, backend, cert.into(), key, module)
                 .map_err(|e| e.to_string())?;
             Ok((cfg, None))
         }
@@ -37,6 +42,20 @@ pub fn run(args: &ProxyArgs) -> CommandResult {
     }
     let (cfg, path) = config(args)?;
     let runtimes = server::build(&cfg)?;
+    // Signatures by a token key are the token's: say so wherever FIPS is claimed.
+    let token_keys: Vec<serde_json::Value> = cfg
+        .listener
+        .iter()
+        .filter_map(|l| Some((l, runtimes.get(&l.name)?)))
+        .flat_map(|(l, rt)| {
+            rt.tls.token_keys.iter().map(|k| {
+                let mut v = serde_json::json!(k);
+                v["listener"] = serde_json::json!(l.name);
+                v["note"] = serde_json::json!(TOKEN_NOTE);
+                v
+            })
+        })
+        .collect();
     if args.check.is_some() {
         let listeners: Vec<serde_json::Value> = cfg
             .listener
@@ -55,7 +74,9 @@ pub fn run(args: &ProxyArgs) -> CommandResult {
             })
             .collect();
         match args.format.format {
-            Format::Json => print_json(&serde_json::json!({"fips": fips, "listeners": listeners}))?,
+            Format::Json => print_json(
+                &serde_json::json!({"fips": fips, "listeners": listeners, "token_keys": token_keys}),
+            )?,
             Format::Text => {
                 let mut t =
                     Table::new(&["listener", "listen", "backend", "fips", "suites", "groups"]);
@@ -79,12 +100,28 @@ pub fn run(args: &ProxyArgs) -> CommandResult {
                         join("groups"),
                     ]);
                 }
-                print_text(&format!(
+                let mut text = format!(
                     "configuration OK; AWS-LC {} FIPS module {} in FIPS mode; every listener reports fips()\n{}",
                     fips.awslc_version,
                     fips.fips_module.map_or("?".into(), |v| v.to_string()),
                     t.render()
-                ))?;
+                );
+                for k in &token_keys {
+                    let field = |name: &str| k[name].as_str().unwrap_or_default().to_owned();
+                    text.push_str(&format!(
+                        "\nlistener {:?}: {} key {} in token {:?} ({} {}, serial {}) via {}: {}",
+                        field("listener"),
+                        field("key"),
+                        field("uri"),
+                        field("token"),
+                        field("manufacturer"),
+                        field("model"),
+                        field("serial"),
+                        field("module"),
+                        TOKEN_NOTE
+                    ));
+                }
+                print_text(&text)?;
             }
         }
         return Ok(exit::OK);
@@ -92,7 +129,7 @@ pub fn run(args: &ProxyArgs) -> CommandResult {
     drop(runtimes);
     event(
         "starting",
-        serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "fips": fips}),
+        serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "fips": fips, "token_keys": token_keys}),
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -271,28 +271,21 @@ pub fn material() -> &'static Material {
             ],
             &dir,
         );
-        openssl(
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ec.key",
-                "-out",
-                "ec.crt",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=fipsgate-ec",
-                "-addext",
-                san,
-            ],
-            &dir,
-        );
+        for (curve, name) in [("P-256", "ec"), ("P-384", "ec384")] {
+            let (key, crt, subject) = (
+                format!("{name}.key"),
+                format!("{name}.crt"),
+                format!("/CN=fipsgate-{name}"),
+            );
+            let curve = format!("ec_paramgen_curve:{curve}");
+            openssl(
+                &[
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", &curve, "-nodes", "-keyout", &key,
+                    "-out", &crt, "-days", "30", "-subj", &subject, "-addext", san,
+                ],
+                &dir,
+            );
+        }
         openssl(
             &[
                 "req",

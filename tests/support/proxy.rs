@@ -160,6 +160,8 @@ pub struct Launch {
     /// Started by `systemd-socket-activate`, which binds the listener and admin ports and
     /// passes them on (the proxy is executed at the first connection).
     pub socket_activation: bool,
+    /// Environment variables set for the process.
+    pub env: Vec<(String, String)>,
 }
 
 /// Starts `fipsgate proxy --config` with this configuration text, launched as `launch` says.
@@ -196,6 +198,7 @@ pub fn proxy_with(text_of: impl Fn(u16, u16) -> String, launch: Launch) -> Proxy
     };
     let child = command
         .process_group(0)
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .args(["proxy", "--config", &config])
         .stdout(stdout)
         .stderr(stderr)
