@@ -5,7 +5,7 @@ mod support;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::proxy::*;
@@ -338,79 +338,6 @@ fn recording_backend() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
     (port, rx)
 }
 
-/// Extensions of client certificates.
-const CLIENT_EXT: &str =
-    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n";
-
-/// Extensions of server certificates for loopback.
-const SERVER_EXT: &str =
-    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n";
-
-/// A fresh directory with a client CA (`ca.crt`, `ca.key`) and, for each name, `NAME.crt` and
-/// `NAME.key` issued by it with subject `CN=NAME, O=Example`.
-fn client_pki(name: &str, clients: &[&str]) -> PathBuf {
-    pki(name, clients, CLIENT_EXT)
-}
-
-/// [`client_pki`] with other extensions for the issued certificates.
-fn pki(name: &str, clients: &[&str], extensions: &str) -> PathBuf {
-    let dir = material().dir.join(format!("{name}-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
-    let run = |args: &[&str]| openssl(args, &dir);
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=partners CA",
-    ]);
-    let _ = std::fs::write(dir.join("client.ext"), extensions);
-    for who in clients {
-        run(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{who}.key"),
-            "-out",
-            &format!("{who}.csr"),
-            "-subj",
-            &format!("/CN={who}/O=Example"),
-        ]);
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{who}.csr"),
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            &format!("{who}.crt"),
-            "-days",
-            "2",
-            "-extfile",
-            "client.ext",
-        ]);
-    }
-    dir
-}
-
 #[test]
 fn proxy_protocol_sni_routes_and_client_certificates() {
     let (plain, plain_rx) = recording_backend();
@@ -517,61 +444,14 @@ fn one_line_form_and_refusal_without_certificates() {
 
 #[test]
 fn ocsp_responses_are_stapled() {
-    let dir = material().dir.join(format!("ocsp-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
+    let dir = ca_dir("ocsp", "/CN=ocsp CA");
     let run = |args: &[&str]| openssl(args, &dir);
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ocsp CA",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
+    issue(
+        &dir,
+        "leaf",
         "/CN=127.0.0.1",
-    ]);
-    let _ = std::fs::write(
-        dir.join("ext"),
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
     );
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "leaf.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "ext",
-    ]);
     // A responder database saying the leaf is valid, and the response OpenSSL's responder signs.
     let serial = run(&["x509", "-in", "leaf.crt", "-noout", "-serial"]);
     let serial = serial.trim().trim_start_matches("serial=");

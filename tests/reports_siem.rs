@@ -554,64 +554,14 @@ fn syslog_over_udp_and_tcp_reaches_rsyslog(f: &Fleet) {
 }
 
 fn http_post_delivers_hec_batches_with_retries_over_https(f: &Fleet) {
-    let dir = material().dir.join(format!("hec-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
     // A CA and a receiver certificate for 127.0.0.1 signed by it.
-    let run = |args: &[&str]| {
-        openssl(args, &dir);
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=test CA",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "hec.key",
-        "-out",
-        "hec.csr",
-        "-subj",
+    let dir = ca_dir("hec", "/CN=test CA");
+    issue(
+        &dir,
+        "hec",
         "/CN=127.0.0.1",
-    ]);
-    let _ = std::fs::write(
-        dir.join("ext"),
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
     );
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "hec.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "hec.crt",
-        "-days",
-        "2",
-        "-extfile",
-        "ext",
-    ]);
     let record = dir.join("requests.ndjson").display().to_string();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),

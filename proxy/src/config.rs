@@ -333,7 +333,7 @@ pub enum ProxyProtocol {
 }
 
 /// Mutual TLS.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientAuth {
     /// PEM bundle of the CAs that issue client certificates.
@@ -355,6 +355,32 @@ pub struct ClientAuth {
     /// Let through a certificate no CRL covers (default: refuse it, as OpenSSL does).
     #[serde(default)]
     pub allow_unknown_revocation: bool,
+    /// OCSP checks of client certificates.
+    #[serde(default)]
+    pub client_ocsp: OcspMode,
+    /// The OCSP responder to ask (default: the one each certificate's AIA names).
+    #[serde(default)]
+    pub ocsp_responder: Option<String>,
+    /// Seconds an OCSP responder has to answer.
+    #[serde(default = "default_ocsp_timeout")]
+    pub ocsp_timeout: f64,
+}
+
+fn default_ocsp_timeout() -> f64 {
+    5.0
+}
+
+/// What an OCSP answer other than "good" means for a client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OcspMode {
+    /// No OCSP checks.
+    #[default]
+    Off,
+    /// Revoked clients are refused; an unknown status or no answer lets the client through.
+    Soft,
+    /// Only clients whose certificate the responder says is good are let through.
+    Hard,
 }
 
 /// Which certificates of a client's chain must be covered by a CRL.
@@ -578,6 +604,20 @@ impl Config {
                     if bare.is_empty() || bare.contains('*') || bare.contains(char::is_whitespace) {
                         return Err(format!("{at}: route name {n:?} is not a host name"));
                     }
+                }
+            }
+            if let Some(a) = &l.client_auth {
+                if a.client_ocsp == OcspMode::Off && a.ocsp_responder.is_some() {
+                    return Err(format!("{at}: ocsp_responder needs client_ocsp"));
+                }
+                if let Some(url) = &a.ocsp_responder {
+                    crate::ocsp_check::http_url(url)
+                        .map_err(|e| format!("{at}: ocsp_responder: {e}"))?;
+                }
+                if !(0.05..=60.0).contains(&a.ocsp_timeout) {
+                    return Err(format!(
+                        "{at}: ocsp_timeout must be seconds from 0.05 to 60"
+                    ));
                 }
             }
             if let Some(a) = l.client_auth.as_ref().filter(|a| a.crls.is_empty()) {

@@ -78,6 +78,12 @@ pub struct ConnectionLog {
     #[serde(skip_serializing_if = "Option::is_none")]
     client_subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    client_ocsp: Option<&'static str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    client_ocsp_cached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_ocsp_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     backend: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     backend_suite: Option<String>,
@@ -352,6 +358,7 @@ async fn relay(
     };
     let handshake = started.elapsed();
     log.handshake_ms = Some(handshake.as_millis() as u64);
+    let client_chain: Option<Vec<rustls::pki_types::CertificateDer<'static>>>;
     {
         let (_, conn) = tls.get_ref();
         log.sni = conn.server_name().map(str::to_owned);
@@ -369,6 +376,9 @@ async fn relay(
             .peer_certificates()
             .and_then(|c| c.first())
             .and_then(|c| identity(c));
+        client_chain = conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect());
         if let Some(auth) = &rt.tls.client_auth {
             if let Some((subject, sans)) = &who {
                 log.client_subject = Some(subject.clone());
@@ -388,6 +398,16 @@ async fn relay(
             log.group.as_deref().unwrap_or("none"),
             handshake,
         );
+    }
+    if let (Some(ocsp), Some(chain)) = (&rt.tls.ocsp, &client_chain) {
+        let outcome = ocsp.check(chain).await;
+        log.client_ocsp = Some(outcome.status.as_str());
+        log.client_ocsp_cached = outcome.cached;
+        if let Some(reason) = ocsp.refusal(&outcome) {
+            let _ = tls.shutdown().await;
+            return Err((reason, outcome.error.unwrap_or_default()));
+        }
+        log.client_ocsp_error = outcome.error;
     }
     let pool = rt.backend_for(log.sni.as_deref()).clone();
     let mut tried = Vec::new();
@@ -517,6 +537,9 @@ mod tests {
             crls: vec![],
             crl_scope: None,
             allow_unknown_revocation: false,
+            client_ocsp: crate::config::OcspMode::Off,
+            ocsp_responder: None,
+            ocsp_timeout: 5.0,
         };
         assert!(allowed(&auth, "CN=partner1,O=Example", &[]));
         assert!(!allowed(&auth, "CN=partner2,O=Example", &[]));

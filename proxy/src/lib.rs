@@ -10,6 +10,8 @@ pub mod config;
 pub mod fips;
 pub mod forward;
 pub mod metrics;
+pub mod ocsp;
+pub mod ocsp_check;
 pub mod pkcs11_uri;
 pub mod proxy_protocol;
 pub mod server;

@@ -1,7 +1,8 @@
 //! The rustls side of a listener: the FIPS provider narrowed as the configuration asks (never
 //! widened), certificates chosen by SNI and by the client's signature algorithms, optional client
 //! authentication, tickets from the FIPS module, and the `ServerConfig::fips()` check.
-use crate::config::{Backend, CertificateFiles, ClientAuth, CrlScope, KeyRef, Listener};
+use crate::config::{Backend, CertificateFiles, ClientAuth, CrlScope, KeyRef, Listener, OcspMode};
+use crate::ocsp_check::OcspChecker;
 use crate::token_key::{TokenKey, TokenKeyInfo};
 use fipsgate_cipher_db::tls::{group_by_code, suite_by_code};
 use rustls::crypto::{aws_lc_rs, CryptoProvider, SupportedKxGroup};
@@ -12,6 +13,7 @@ use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a listener's TLS configuration could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +214,8 @@ pub struct ListenerTls {
     pub client_auth: Option<ClientAuth>,
     /// The keys kept in PKCS#11 tokens, and what they are.
     pub token_keys: Vec<TokenKeyInfo>,
+    /// OCSP checks of client certificates, when `client_ocsp` is on.
+    pub ocsp: Option<Arc<OcspChecker>>,
 }
 
 fn verifier(
@@ -244,18 +248,26 @@ fn verifier(
         .map_err(|e| TlsError(format!("client_auth: {e}")))
 }
 
+/// The certificates of a PEM bundle.
+fn ca_certificates(file: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let path = file.display();
+    let certs = CertificateDer::pem_file_iter(file)
+        .map_err(|e| TlsError(format!("{path}: {e}")))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError(format!("{path}: {e}")))?;
+    if certs.is_empty() {
+        return Err(TlsError(format!("{path}: no CA certificate")));
+    }
+    Ok(certs)
+}
+
 /// The CA certificates of a PEM bundle, as trust anchors.
 fn ca_roots(file: &std::path::Path) -> Result<rustls::RootCertStore, TlsError> {
-    let path = file.display();
     let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(file).map_err(|e| TlsError(format!("{path}: {e}")))? {
-        let cert = cert.map_err(|e| TlsError(format!("{path}: {e}")))?;
+    for cert in ca_certificates(file)? {
         roots
             .add(cert)
-            .map_err(|e| TlsError(format!("{path}: {e}")))?;
-    }
-    if roots.is_empty() {
-        return Err(TlsError(format!("{path}: no CA certificate")));
+            .map_err(|e| TlsError(format!("{}: {e}", file.display())))?;
     }
     Ok(roots)
 }
@@ -403,10 +415,21 @@ pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
                 .into(),
         )));
     }
+    let ocsp = match &l.client_auth {
+        Some(auth) if auth.client_ocsp != OcspMode::Off => Some(Arc::new(OcspChecker::new(
+            auth.client_ocsp,
+            auth.ocsp_responder.clone(),
+            Duration::from_secs_f64(auth.ocsp_timeout),
+            ca_certificates(&auth.ca).map_err(at)?,
+            provider,
+        ))),
+        _ => None,
+    };
     Ok(ListenerTls {
         config: Arc::new(config),
         client_auth: l.client_auth.clone(),
         token_keys,
+        ocsp,
     })
 }
 

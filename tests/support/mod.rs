@@ -232,6 +232,83 @@ impl Material {
     }
 }
 
+/// A fresh directory `NAME-N` under the test material holding a P-256 CA, `ca.crt` and
+/// `ca.key`, with this subject.
+pub fn ca_dir(name: &str, subject: &str) -> PathBuf {
+    let dir = material().dir.join(format!("{name}-{}", free_port()));
+    let _ = std::fs::create_dir_all(&dir);
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            subject,
+        ],
+        &dir,
+    );
+    dir
+}
+
+/// Issues `WHO.crt` and `WHO.key` (P-256) from the CA in `dir`, with this subject and these
+/// extension lines.
+pub fn issue(dir: &Path, who: &str, subject: &str, extensions: &str) {
+    let (key, csr, crt, ext) = (
+        format!("{who}.key"),
+        format!("{who}.csr"),
+        format!("{who}.crt"),
+        format!("{who}.ext"),
+    );
+    let _ = std::fs::write(dir.join(&ext), extensions);
+    openssl(
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            subject,
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+        ],
+        dir,
+    );
+}
+
 /// Runs `openssl ARGS` in `dir`, insists that it succeeds, and returns its standard output.
 pub fn openssl(args: &[&str], dir: &Path) -> String {
     let out = Command::new("openssl").args(args).current_dir(dir).output();

@@ -2,7 +2,7 @@
 //! file-descriptor limit or another standard output), killed with its process group when
 //! dropped, with its logs, events, metrics and process statistics at hand; and the clients the
 //! proxy tests drive it with.
-use super::{free_port, material, wait_port};
+use super::{ca_dir, free_port, issue, material, wait_port};
 use serde_json::Value;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -280,4 +280,27 @@ pub fn file_server(len: u64) -> (super::Server, PathBuf, String) {
     let sha = sha256(&big.display().to_string());
     let server = super::nginx_server("", &format!("root {};", www.display()));
     (server, big, sha)
+}
+
+/// Extensions of client certificates.
+pub const CLIENT_EXT: &str =
+    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:client.example\n";
+
+/// Extensions of server certificates for loopback.
+pub const SERVER_EXT: &str =
+    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n";
+
+/// A fresh directory with a client CA (`ca.crt`, `ca.key`) and, for each name, `NAME.crt` and
+/// `NAME.key` issued by it with subject `CN=NAME, O=Example`.
+pub fn client_pki(name: &str, clients: &[&str]) -> PathBuf {
+    pki(name, clients, CLIENT_EXT)
+}
+
+/// [`client_pki`] with other extensions for the issued certificates.
+pub fn pki(name: &str, clients: &[&str], extensions: &str) -> PathBuf {
+    let dir = ca_dir(name, "/CN=partners CA");
+    for who in clients {
+        issue(&dir, who, &format!("/CN={who}/O=Example"), extensions);
+    }
+    dir
 }

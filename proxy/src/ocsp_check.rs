@@ -1,0 +1,299 @@
+//! OCSP checks of client certificates after the handshake and before the backend is reached:
+//! the responder from the certificate's AIA (or the configured one) asked over HTTP within a
+//! timeout, answers kept until their nextUpdate, and the listener's `client_ocsp` mode deciding
+//! what an answer other than "good" means.
+use crate::close::CloseReason;
+use crate::config::OcspMode;
+use crate::ocsp::{evaluate, Answer, Query, Status};
+use der::Encode;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::FromDer;
+
+/// Larger answers are refused: a response with a few certificates is a few KiB.
+const MAX_RESPONSE: u64 = 256 * 1024;
+/// Answers kept at most; past it, expired ones go first, then all.
+const MAX_CACHED: usize = 10_000;
+/// id-ad-ocsp.
+const AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
+
+/// What the check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OcspStatus {
+    /// The responder says the certificate is good.
+    Good,
+    /// The responder says it is revoked.
+    Revoked,
+    /// The responder does not know it.
+    Unknown,
+    /// No verified answer (no responder, unreachable, timed out, a bad or stale response).
+    Failed,
+}
+
+impl OcspStatus {
+    /// The word in connection logs (`client_ocsp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::Revoked => "revoked",
+            Self::Unknown => "unknown",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A check's result, for the connection log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcspOutcome {
+    /// What was found.
+    pub status: OcspStatus,
+    /// The answer came from the cache.
+    pub cached: bool,
+    /// Why the status is not good.
+    pub error: Option<String>,
+}
+
+/// A listener's OCSP checker.
+#[derive(Debug)]
+pub struct OcspChecker {
+    mode: OcspMode,
+    responder: Option<String>,
+    timeout: Duration,
+    /// The client CAs, where a certificate's issuer is looked for after the client's chain.
+    cas: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
+    cache: Mutex<HashMap<Vec<u8>, Answer>>,
+}
+
+impl OcspChecker {
+    /// A checker in `mode`, asking `responder` (else each certificate's AIA) within `timeout`.
+    pub fn new(
+        mode: OcspMode,
+        responder: Option<String>,
+        timeout: Duration,
+        cas: Vec<CertificateDer<'static>>,
+        provider: Arc<CryptoProvider>,
+    ) -> Self {
+        Self {
+            mode,
+            responder,
+            timeout,
+            cas,
+            provider,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks a client's certificate (the first of `chain`).
+    pub async fn check(&self, chain: &[CertificateDer<'static>]) -> OcspOutcome {
+        let (status, cached, error) = match self.answer(chain).await {
+            Ok((Status::Good, cached)) => (OcspStatus::Good, cached, None),
+            Ok((Status::Revoked(why), cached)) => (OcspStatus::Revoked, cached, Some(why)),
+            Ok((Status::Unknown, cached)) => (
+                OcspStatus::Unknown,
+                cached,
+                Some("the responder does not know the certificate".to_owned()),
+            ),
+            Err(why) => (OcspStatus::Failed, false, Some(why)),
+        };
+        OcspOutcome {
+            status,
+            cached,
+            error: error.map(|e| format!("OCSP: {e}")),
+        }
+    }
+
+    /// Why the listener's mode refuses a client with this outcome, if it does.
+    pub fn refusal(&self, outcome: &OcspOutcome) -> Option<CloseReason> {
+        match (outcome.status, self.mode) {
+            (OcspStatus::Good, _) => None,
+            (OcspStatus::Revoked, _) => Some(CloseReason::ClientCertificateRevoked),
+            (_, OcspMode::Hard) => Some(CloseReason::ClientCertificateRevocationUnknown),
+            _ => None,
+        }
+    }
+
+    /// The verified status of the certificate, and whether it was cached.
+    async fn answer(&self, chain: &[CertificateDer<'static>]) -> Result<(Status, bool), String> {
+        let leaf = chain.first().ok_or("no client certificate")?;
+        let (_, parsed) = X509Certificate::from_der(leaf)
+            .map_err(|e| format!("the client certificate does not parse: {e}"))?;
+        let issuer = chain[1..]
+            .iter()
+            .chain(&self.cas)
+            .find(|c| {
+                X509Certificate::from_der(c)
+                    .is_ok_and(|(_, c)| c.subject().as_raw() == parsed.issuer().as_raw())
+            })
+            .ok_or("the issuer of the client certificate is neither in its chain nor a CA")?;
+        let url = match &self.responder {
+            Some(url) => url.clone(),
+            None => aia_ocsp(&parsed).ok_or(
+                "the certificate names no OCSP responder (AIA) and ocsp_responder is not set",
+            )?,
+        };
+        let query = Query::new(leaf, issuer)?;
+        let key = query.cert_id.to_der().map_err(|e| e.to_string())?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Some(cached) = self.cached(&key, now) {
+            return Ok((cached.status, true));
+        }
+        let body = tokio::time::timeout(self.timeout, post(&url, &query.der))
+            .await
+            .map_err(|_| format!("{url}: no answer within {:?}", self.timeout))?
+            .map_err(|e| format!("{url}: {e}"))?;
+        let answer = evaluate(&body, &query, issuer, now, &self.provider)
+            .map_err(|e| format!("{url}: {e}"))?;
+        if answer.next_update.is_some() {
+            self.keep(key, answer.clone(), now);
+        }
+        Ok((answer.status, false))
+    }
+
+    fn cached(&self, key: &[u8], now: u64) -> Option<Answer> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(key)
+            .filter(|a| a.next_update.is_some_and(|n| now < n))
+            .cloned()
+    }
+
+    fn keep(&self, key: Vec<u8>, answer: Answer, now: u64) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED {
+            cache.retain(|_, a| a.next_update.is_some_and(|n| now < n));
+            if cache.len() >= MAX_CACHED {
+                cache.clear();
+            }
+        }
+        cache.insert(key, answer);
+    }
+}
+
+/// The certificate's first OCSP responder URL (authorityInfoAccess, id-ad-ocsp).
+fn aia_ocsp(cert: &X509Certificate<'_>) -> Option<String> {
+    cert.extensions().iter().find_map(|ext| {
+        let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() else {
+            return None;
+        };
+        aia.accessdescs
+            .iter()
+            .find_map(|d| match &d.access_location {
+                GeneralName::URI(uri) if d.access_method.to_id_string() == AD_OCSP => {
+                    Some((*uri).to_owned())
+                }
+                _ => None,
+            })
+    })
+}
+
+/// An `http://host[:port][/path]` URL's parts (OCSP is plain HTTP: its answers are signed).
+pub fn http_url(url: &str) -> Result<(String, u16, String), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
+    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.contains(']') => (
+            h,
+            p.parse()
+                .map_err(|_| format!("{url:?}: port {p:?} is not a number"))?,
+        ),
+        _ => (authority, 80),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    Ok((host.to_owned(), port, path.to_owned()))
+}
+
+/// POSTs an OCSP request over HTTP/1.0 (so the answer is neither chunked nor kept alive) and
+/// returns the body of a 200 answer.
+async fn post(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
+    let (host, port, path) = http_url(url)?;
+    let mut stream = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/ocsp-request\r\n\
+         Content-Length: {}\r\n\r\n",
+        url.trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default(),
+        request.len()
+    );
+    stream
+        .write_all(&[head.as_bytes(), request].concat())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    (&mut stream)
+        .take(MAX_RESPONSE + 1)
+        .read_to_end(&mut answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.len() as u64 > MAX_RESPONSE {
+        return Err(format!("the answer is larger than {MAX_RESPONSE} bytes"));
+    }
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the answer is not HTTP")?;
+    let head = String::from_utf8_lossy(&answer[..split]);
+    let status = head.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) != Some("200") {
+        return Err(format!("HTTP answer {status:?}"));
+    }
+    let mut body = answer[split + 4..].to_vec();
+    let length = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    if let Some(length) = length {
+        if body.len() < length {
+            return Err(format!(
+                "the answer ended after {} of {length} bytes",
+                body.len()
+            ));
+        }
+        body.truncate(length);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responder_urls() {
+        assert_eq!(
+            http_url("http://127.0.0.1:8888/ocsp"),
+            Ok(("127.0.0.1".into(), 8888, "/ocsp".into()))
+        );
+        assert_eq!(
+            http_url("http://ocsp.example"),
+            Ok(("ocsp.example".into(), 80, "/".into()))
+        );
+        assert_eq!(
+            http_url("http://[::1]:81/"),
+            Ok(("::1".into(), 81, "/".into()))
+        );
+        assert!(http_url("https://ocsp.example/").is_err());
+        assert!(http_url("http://h:x/").is_err());
+        assert!(http_url("http:///p").is_err());
+    }
+}
