@@ -158,6 +158,10 @@ pub struct ProxyArgs {
     /// One-line form: the PKCS#11 library holding a `pkcs11:` key.
     #[arg(long, value_name = "PATH", requires = "key")]
     pub pkcs11_module: Option<String>,
+    /// One-line form: play the plaintext opening of this protocol before TLS (smtp, imap, pop3,
+    /// ldap, postgres, ftp).
+    #[arg(long, value_name = "PROTO", requires = "listen")]
+    pub starttls: Option<String>,
     #[command(flatten)]
     pub format: FormatArg,
 }

@@ -5,15 +5,9 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
+use support::legacy::{self, scratch};
 use support::*;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = material().dir.join(format!("{name}-{}", free_port()));
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
 
 /// Ground truth from GnuTLS itself: the suites a priority string enables, in its order.
 fn gnutls_codes(priority: &str) -> Vec<String> {
@@ -254,19 +248,13 @@ fn nginx_ssl_ciphers_with_server_preference() {
 #[test]
 fn vsftpd_explicit_ftps() {
     let m = material();
-    let dir = scratch("vsftpd");
-    let _ = std::fs::create_dir_all("/var/run/vsftpd/empty");
-    let port = free_port();
     let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:AES256-SHA";
-    let conf = format!(
-        "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\nanonymous_enable=NO\nlocal_enable=YES\nssl_enable=YES\nrsa_cert_file={crt}\nrsa_private_key_file={key}\nssl_ciphers={ciphers}\nssl_tlsv1=NO\nssl_sslv3=NO\nsecure_chroot_dir=/var/run/vsftpd/empty\nseccomp_sandbox=NO\nxferlog_enable=NO\nvsftpd_log_file={d}/log\n",
-        crt = m.path("rsa.crt"),
-        key = m.path("rsa.key"),
-        d = dir.display(),
+    let tls = format!(
+        "ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nssl_ciphers={ciphers}\nssl_tlsv1=NO\nssl_sslv3=NO\n",
+        m.path("rsa.crt"),
+        m.path("rsa.key"),
     );
-    let conf_path = dir.join("vsftpd.conf");
-    let _ = std::fs::write(&conf_path, conf);
-    let s = start_on("vsftpd", &[&conf_path.display().to_string()], port);
+    let (s, _) = legacy::vsftpd(Some(&tls));
     let (lines, _) = scan(&[
         "--starttls",
         "ftp",
@@ -291,22 +279,12 @@ fn vsftpd_explicit_ftps() {
 #[test]
 fn dovecot_imap_and_pop3_starttls() {
     let m = material();
-    let dir = scratch("dovecot");
-    let (imap, pop3) = (free_port(), free_port());
-    let d = dir.display();
-    let conf = format!(
-        "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/log\nprotocols = imap pop3\nlisten = 127.0.0.1\nssl = yes\nssl_cert = <{crt}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2\nssl_cipher_list = ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384\nssl_prefer_server_ciphers = yes\npassdb {{\n  driver = static\n  args = password=unused\n}}\nuserdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={d}\n}}\nservice imap-login {{\n  inet_listener imap {{\n    port = {imap}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\nservice pop3-login {{\n  inet_listener pop3 {{\n    port = {pop3}\n  }}\n  inet_listener pop3s {{\n    port = 0\n  }}\n}}\n",
-        crt = m.path("rsa.crt"),
-        key = m.path("rsa.key"),
+    let tls = format!(
+        "ssl = yes\nssl_cert = <{}\nssl_key = <{}\nssl_min_protocol = TLSv1.2\nssl_cipher_list = ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384\nssl_prefer_server_ciphers = yes\n",
+        m.path("rsa.crt"),
+        m.path("rsa.key"),
     );
-    let conf_path = dir.join("dovecot.conf");
-    let _ = std::fs::write(&conf_path, conf);
-    let _s = start_on(
-        "dovecot",
-        &["-F", "-c", &conf_path.display().to_string()],
-        imap,
-    );
-    wait_port(pop3);
+    let (_s, imap, pop3) = legacy::dovecot(Some(&tls));
     for (proto, port) in [("imap", imap), ("pop3", pop3)] {
         let (lines, _) = scan(&["--starttls", proto, &format!("127.0.0.1:{port}")]);
         let e = &lines[0];
@@ -328,23 +306,17 @@ fn dovecot_imap_and_pop3_starttls() {
 fn opensmtpd_starttls_with_a_delay_for_its_flood_limit() {
     // OpenSMTPD withholds its banner after about 16 quick connections: --delay paces the scan.
     let m = material();
-    let dir = scratch("smtpd");
-    let port = free_port();
     let ciphers = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA";
-    let key = dir.join("key.pem");
+    // smtpd insists on a key file only its owner may read.
+    let key = scratch("smtpd-key").join("key.pem");
     let _ = std::fs::copy(m.path("rsa.key"), &key);
-    let conf = format!(
-        "smtp ciphers \"{ciphers}\"\npki fips cert \"{crt}\"\npki fips key \"{key}\"\nlisten on 127.0.0.1 port {port} tls pki fips\naction \"relay\" relay\nmatch from any for any action \"relay\"\n",
-        crt = m.path("rsa.crt"),
-        key = key.display(),
+    let pki = format!(
+        "smtp ciphers \"{ciphers}\"\npki fips cert \"{}\"\npki fips key \"{}\"\n",
+        m.path("rsa.crt"),
+        key.display(),
     );
-    let conf_path = dir.join("smtpd.conf");
-    let _ = std::fs::write(&conf_path, conf);
-    let _s = start_on(
-        "smtpd",
-        &["-d", "-f", &conf_path.display().to_string()],
-        port,
-    );
+    let s = legacy::smtpd(Some((&pki, " tls pki fips")));
+    let port = s.port;
     let (lines, _) = scan(&[
         "--starttls",
         "smtp",
@@ -366,78 +338,17 @@ fn opensmtpd_starttls_with_a_delay_for_its_flood_limit() {
 #[test]
 fn postgres_sslrequest() {
     // PostgreSQL refuses to run as root: initdb and the server run as the postgres user.
-    let m = material();
-    let dir = scratch("postgres");
-    let bin = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()
-        .and_then(|mut d| d.next())
-        .and_then(Result::ok)
-        .map(|e| e.path().join("bin"));
-    let bin = bin.unwrap_or_else(|| {
-        panic!("PostgreSQL server binaries are missing (.ci/run installs postgresql)")
-    });
-    for f in ["rsa.crt", "rsa.key"] {
-        let _ = std::fs::copy(m.path(f), dir.join(f));
-    }
-    let run = |args: &[&str]| {
-        Command::new("chown")
-            .args(args)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    assert!(
-        run(&["-R", "postgres:postgres", &dir.display().to_string()]),
-        "chown needs root"
-    );
-    let _ = Command::new("chmod")
-        .args(["600", &dir.join("rsa.key").display().to_string()])
-        .status();
-    let data = dir.join("data").display().to_string();
-    let initdb = Command::new("runuser")
-        .args([
-            "-u",
-            "postgres",
-            "--",
-            &bin.join("initdb").display().to_string(),
-            "-D",
-            &data,
-            "-A",
-            "trust",
-        ])
-        .output();
-    assert!(
-        initdb.as_ref().is_ok_and(|o| o.status.success()),
-        "initdb failed: {initdb:?}"
-    );
-    let port = free_port();
     let ciphers = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
-    let d = dir.display();
-    let postgres = bin.join("postgres").display().to_string();
     let settings = [
-        "listen_addresses=127.0.0.1".to_owned(),
-        format!("port={port}"),
-        format!("unix_socket_directories={d}"),
         "ssl=on".to_owned(),
-        format!("ssl_cert_file={d}/rsa.crt"),
-        format!("ssl_key_file={d}/rsa.key"),
+        "ssl_cert_file={dir}/rsa.crt".to_owned(),
+        "ssl_key_file={dir}/rsa.key".to_owned(),
         format!("ssl_ciphers={ciphers}"),
         "ssl_min_protocol_version=TLSv1.2".to_owned(),
         "ssl_max_protocol_version=TLSv1.2".to_owned(),
     ];
-    let mut args = vec![
-        "-u",
-        "postgres",
-        "--",
-        postgres.as_str(),
-        "-D",
-        data.as_str(),
-    ];
-    for s in &settings {
-        args.push("-c");
-        args.push(s);
-    }
-    let _s = start_on("runuser", &args, port);
+    let s = legacy::postgres(&settings);
+    let port = s.port;
     let (lines, _) = scan(&["--starttls", "postgres", &format!("127.0.0.1:{port}")]);
     let e = &lines[0];
     assert_eq!(e["service"], "postgres+starttls");
@@ -453,31 +364,15 @@ fn postgres_sslrequest() {
 fn slapd_ldap_starttls() {
     // Debian's slapd uses GnuTLS: its cipher setting is a GnuTLS priority string.
     let m = material();
-    let dir = scratch("slapd");
-    let port = free_port();
     let priority =
         "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA";
-    let d = dir.display();
-    let conf = format!(
-        "include /etc/ldap/schema/core.schema\npidfile {d}/slapd.pid\nTLSCertificateFile {crt}\nTLSCertificateKeyFile {key}\nTLSCipherSuite {priority}\n",
-        crt = m.path("rsa.crt"),
-        key = m.path("rsa.key"),
+    let tls = format!(
+        "TLSCertificateFile {}\nTLSCertificateKeyFile {}\nTLSCipherSuite {priority}\n",
+        m.path("rsa.crt"),
+        m.path("rsa.key"),
     );
-    let conf_path = dir.join("slapd.conf");
-    let _ = std::fs::write(&conf_path, conf);
-    let url = format!("ldap://127.0.0.1:{port}/");
-    let _s = start_on(
-        "slapd",
-        &[
-            "-d",
-            "0",
-            "-f",
-            &conf_path.display().to_string(),
-            "-h",
-            &url,
-        ],
-        port,
-    );
+    let s = legacy::slapd(&tls);
+    let port = s.port;
     let (lines, _) = scan(&["--starttls", "ldap", &format!("127.0.0.1:{port}")]);
     let e = &lines[0];
     assert_eq!(e["service"], "ldap+starttls");

@@ -19,6 +19,9 @@ pub enum CloseReason {
     PeerIncompatible,
     /// The client's hello could not be read.
     BadClientHello,
+    /// A STARTTLS listener's client sent a plaintext command other than the STARTTLS verb (or
+    /// bytes that are not the protocol): it was refused before any credential could follow.
+    StarttlsRefused,
     /// Client authentication is required and the client sent no certificate.
     ClientCertificateMissing,
     /// A CRL revokes the client's certificate.
@@ -64,6 +67,7 @@ impl CloseReason {
             Self::HandshakeTimeout => "handshake_timeout",
             Self::PeerIncompatible => "peer_incompatible",
             Self::BadClientHello => "bad_client_hello",
+            Self::StarttlsRefused => "starttls_refused",
             Self::ClientCertificateMissing => "client_certificate_missing",
             Self::ClientCertificateRevoked => "client_certificate_revoked",
             Self::ClientCertificateRevocationUnknown => "client_certificate_revocation_unknown",

@@ -322,6 +322,52 @@ pub enum Balance {
     First,
 }
 
+/// A protocol whose clients ask for TLS on its plaintext port (server-side STARTTLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Starttls {
+    /// SMTP STARTTLS (RFC 3207).
+    Smtp,
+    /// IMAP STARTTLS (RFC 2595).
+    Imap,
+    /// POP3 STLS (RFC 2595).
+    Pop3,
+    /// LDAP StartTLS extended operation (RFC 4511).
+    Ldap,
+    /// PostgreSQL SSLRequest.
+    Postgres,
+    /// FTP AUTH TLS (RFC 4217), with the data connections.
+    Ftp,
+}
+
+impl Starttls {
+    /// The name in configurations and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Smtp => "smtp",
+            Self::Imap => "imap",
+            Self::Pop3 => "pop3",
+            Self::Ldap => "ldap",
+            Self::Postgres => "postgres",
+            Self::Ftp => "ftp",
+        }
+    }
+
+    /// The protocol named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Smtp,
+            Self::Imap,
+            Self::Pop3,
+            Self::Ldap,
+            Self::Postgres,
+            Self::Ftp,
+        ]
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
 /// The PROXY protocol header sent to the backend first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -474,6 +520,9 @@ pub struct Listener {
     /// Client connections open at once on this listener.
     #[serde(default)]
     pub max_connections: Option<usize>,
+    /// The protocol whose plaintext opening the proxy plays before TLS (none: TLS at once).
+    #[serde(default)]
+    pub starttls: Option<Starttls>,
 }
 
 /// The whole configuration.
@@ -635,6 +684,27 @@ impl Config {
                     return Err(format!("{at}: {name} must be seconds from 0.05 to 86400"));
                 }
             }
+            if l.starttls == Some(Starttls::Ftp) {
+                let backends = l.backend.0.iter().chain(
+                    l.route
+                        .iter()
+                        .filter_map(|r| r.backend.as_ref())
+                        .flat_map(|b| &b.0),
+                );
+                for b in backends {
+                    if matches!(b, Backend::Unix(_)) {
+                        return Err(format!(
+                            "{at}: starttls = \"ftp\" needs TCP backends (its data connections)"
+                        ));
+                    }
+                }
+                if l.backend_tls.is_some() {
+                    return Err(format!(
+                        "{at}: starttls = \"ftp\" relays data connections in plaintext to the \
+                         backend; it does not go with backend_tls"
+                    ));
+                }
+            }
             for p in &l.alpn {
                 if p.is_empty() || p.len() > 255 {
                     return Err(format!("{at}: ALPN protocol {p:?} must be 1 to 255 bytes"));
@@ -651,6 +721,7 @@ impl Config {
         chain: PathBuf,
         key: &str,
         pkcs11_module: Option<PathBuf>,
+        starttls: Option<Starttls>,
     ) -> Result<Self, ConfigError> {
         let key = KeySource::parse(key).map_err(|e| ConfigError(format!("--{e}")))?;
         let backend = Backends::deserialize(toml::Value::String(backend.to_owned()))
@@ -682,6 +753,7 @@ impl Config {
                 client_auth: None,
                 backend_tls: None,
                 max_connections: None,
+                starttls,
             }],
         };
         cfg.check().map_err(ConfigError)?;
@@ -760,6 +832,31 @@ key = "/keys/web.key"
             ("key = \"pkcs11:token=t\"", "object= (its label) or id="),
         ] {
             let e = token(lines).err().unwrap_or_default();
+            assert!(e.contains(says), "{lines}: {e}");
+        }
+    }
+
+    #[test]
+    fn starttls_protocols_and_what_ftp_needs() {
+        let with = |lines: &str| {
+            parse(&MINIMAL.replace("backend = \"127.0.0.1:8080\"", lines)).map_err(|e| e.0)
+        };
+        let c = with("backend = \"127.0.0.1:8080\"\nstarttls = \"postgres\"")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.listener[0].starttls, Some(Starttls::Postgres));
+        assert_eq!(Starttls::parse("IMAP"), Some(Starttls::Imap));
+        for (lines, says) in [
+            ("backend = \"a:1\"\nstarttls = \"xmpp\"", "unknown variant"),
+            (
+                "backend = \"unix:/run/f\"\nstarttls = \"ftp\"",
+                "needs TCP backends",
+            ),
+            (
+                "backend = \"a:1\"\nstarttls = \"ftp\"\n[listener.backend_tls]\nca = \"c\"",
+                "does not go with backend_tls",
+            ),
+        ] {
+            let e = with(lines).err().unwrap_or_default();
             assert!(e.contains(says), "{lines}: {e}");
         }
     }

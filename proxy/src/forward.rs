@@ -3,9 +3,10 @@
 //! 64 KiB buffers, half-close passed on, an idle deadline, and one JSON log line at the end.
 use crate::balance::Pool;
 use crate::close::CloseReason;
-use crate::config::{Backend, ClientAuth, Global, ProxyProtocol};
+use crate::config::{Backend, ClientAuth, Global, ProxyProtocol, Starttls};
 use crate::metrics::Metrics;
 use crate::proxy_protocol;
+use crate::starttls::Refusal;
 use crate::tls::{group_name, suite_name, BackendTlsConfig, ListenerTls};
 use serde::Serialize;
 use std::io;
@@ -38,6 +39,8 @@ pub struct ListenerRuntime {
     pub backend_tls: Option<BackendTlsConfig>,
     /// Deadlines.
     pub global: Global,
+    /// The protocol whose plaintext opening comes before TLS.
+    pub starttls: Option<Starttls>,
 }
 
 impl ListenerRuntime {
@@ -66,6 +69,8 @@ pub struct ConnectionLog {
     listener: String,
     client: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    starttls: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     sni: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,
@@ -89,6 +94,12 @@ pub struct ConnectionLog {
     backend_suite: Option<String>,
     bytes_from_client: u64,
     bytes_to_client: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_connections: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_bytes_from_client: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_bytes_to_client: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     handshake_ms: Option<u64>,
     duration_ms: u64,
@@ -286,6 +297,18 @@ pub(crate) async fn connect_within(
     }
 }
 
+/// The address of a TCP backend, as its data connections reach it.
+async fn backend_ip(backend: &Backend) -> Option<std::net::IpAddr> {
+    match backend {
+        Backend::Tcp(addr) => tokio::net::lookup_host(addr.as_str())
+            .await
+            .ok()?
+            .next()
+            .map(|a| a.ip()),
+        Backend::Unix(_) => None,
+    }
+}
+
 /// TLS to a backend over `upstream`, the handshake within `wait`.
 async fn secure(
     bt: &BackendTlsConfig,
@@ -346,7 +369,30 @@ async fn relay(
 ) -> Result<(), Failure> {
     let acceptor = tokio_rustls::TlsAcceptor::from(rt.tls.config.clone());
     let deadline = rt.global.handshake();
-    let mut tls = match tokio::time::timeout(deadline, acceptor.accept(tcp)).await {
+    // The plaintext opening and the handshake share the handshake deadline.
+    let by = tokio::time::Instant::now() + deadline;
+    let mut tcp = tcp;
+    if let Some(proto) = rt.starttls {
+        log.starttls = Some(proto.as_str());
+        match tokio::time::timeout_at(by, crate::starttls::negotiate(proto, &mut tcp)).await {
+            Err(_) => {
+                return Err((
+                    CloseReason::HandshakeTimeout,
+                    format!("no STARTTLS within {deadline:?}"),
+                ))
+            }
+            Ok(Err(refusal)) => {
+                let reason = match refusal {
+                    Refusal::Quit => CloseReason::ClientClosed,
+                    Refusal::Io(_) => CloseReason::IoError,
+                    Refusal::Plaintext(_) | Refusal::Malformed(_) => CloseReason::StarttlsRefused,
+                };
+                return Err((reason, refusal.to_string()));
+            }
+            Ok(Ok(())) => {}
+        }
+    }
+    let mut tls = match tokio::time::timeout_at(by, acceptor.accept(tcp)).await {
         Err(_) => {
             return Err((
                 CloseReason::HandshakeTimeout,
@@ -464,8 +510,45 @@ async fn relay(
         log.backend_suite = conn.negotiated_cipher_suite().map(suite_name);
         upstream = Box::new(secured);
     }
+    if let Some(proto) = rt.starttls {
+        let greeting = crate::starttls::skip_greeting(proto, &mut upstream);
+        let why = match tokio::time::timeout(deadline, greeting).await {
+            Ok(Ok(())) => None,
+            Ok(Err(why)) => Some(why),
+            Err(_) => Some(format!("no greeting within {deadline:?}")),
+        };
+        if let Some(why) = why {
+            let _ = tls.shutdown().await;
+            return Err((CloseReason::BackendClosed, format!("{backend}: {why}")));
+        }
+    }
     let epoch = Instant::now();
     let last = Arc::new(AtomicU64::new(0));
+    let mut ftp_stats = None;
+    if rt.starttls == Some(Starttls::Ftp) {
+        let Some(backend_ip) = backend_ip(&backend).await else {
+            let _ = tls.shutdown().await;
+            return Err((
+                CloseReason::BackendUnreachable,
+                format!("{backend}: no address for its data connections"),
+            ));
+        };
+        let stats = Arc::new(crate::ftp::DataStats::default());
+        let ctx = crate::ftp::FtpContext {
+            tls: rt.tls.config.clone(),
+            client: client.ip(),
+            local: local.ip(),
+            backend: backend_ip,
+            deadline,
+            stats: stats.clone(),
+            last: last.clone(),
+            epoch,
+        };
+        let (near, far) = tokio::io::duplex(BUFFER);
+        tokio::spawn(crate::ftp::control(far, upstream, ctx));
+        upstream = Box::new(near);
+        ftp_stats = Some(stats);
+    }
     let mut front = Watched::new(tls, last.clone(), epoch);
     let mut back = Watched::new(upstream, last.clone(), epoch);
     let (from_client, to_client) = (front.read.clone(), back.read.clone());
@@ -488,6 +571,11 @@ async fn relay(
     };
     log.bytes_from_client = from_client.load(Ordering::Relaxed);
     log.bytes_to_client = to_client.load(Ordering::Relaxed);
+    if let Some(stats) = ftp_stats {
+        log.data_connections = Some(stats.connections.load(Ordering::Relaxed));
+        log.data_bytes_from_client = Some(stats.from_client.load(Ordering::Relaxed));
+        log.data_bytes_to_client = Some(stats.to_client.load(Ordering::Relaxed));
+    }
 
     match result {
         Ok(()) => {

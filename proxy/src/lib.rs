@@ -9,12 +9,14 @@ pub mod close;
 pub mod config;
 pub mod fips;
 pub mod forward;
+pub mod ftp;
 pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_check;
 pub mod pkcs11_uri;
 pub mod proxy_protocol;
 pub mod server;
+pub mod starttls;
 pub mod tls;
 pub mod token_key;
 

@@ -71,6 +71,7 @@ pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, Pro
                 proxy_protocol: l.proxy_protocol,
                 backend_tls: backend_tls(l).map_err(ProxyError::Tls)?,
                 global: cfg.proxy.clone(),
+                starttls: l.starttls,
             }),
         );
     }

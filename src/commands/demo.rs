@@ -216,6 +216,7 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
             PathBuf::from(&cert_path),
             &key_path.to_string_lossy(),
             None,
+            None,
         )?;
         // The demo prints the scan report; the proxy's own logs would only interleave with it.
         cfg.proxy.log_connections = false;

@@ -4,7 +4,7 @@ use super::CommandResult;
 use crate::cli::{Format, ProxyArgs};
 use crate::exit;
 use crate::output::{print_json, print_text, Table};
-use fipsgate_proxy::config::Config;
+use fipsgate_proxy::config::{Config, Starttls};
 use fipsgate_proxy::fips::FipsStatus;
 use fipsgate_proxy::server::{self, event};
 use fipsgate_proxy::tls::{group_name, suite_name};
@@ -23,7 +23,13 @@ fn config(args: &ProxyArgs) -> Result<(Config, Option<PathBuf>), String> {
     match (&args.listen, &args.backend, &args.cert, &args.key) {
         (Some(listen), Some(backend), Some(cert), Some(key)) => {
             let module = args.pkcs11_module.as_ref().map(PathBuf::from);
-            let cfg = Config::simple(*listen, backend, cert.into(), key, module)
+            let starttls = match args.starttls.as_deref() {
+                Some(name) => Some(Starttls::parse(name).ok_or_else(|| {
+                    format!("--starttls {name:?}: smtp, imap, pop3, ldap, postgres or ftp")
+                })?),
+                None => None,
+            };
+            let cfg = Config::simple(*listen, backend, cert.into(), key, module, starttls)
                 .map_err(|e| e.to_string())?;
             Ok((cfg, None))
         }

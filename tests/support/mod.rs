@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod legacy;
 pub mod peers;
 pub mod proxy;
 
