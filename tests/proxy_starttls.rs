@@ -141,6 +141,48 @@ fn imap_and_pop3_to_dovecot() {
     }
     scanned_fips_only(&p_imap, "imap");
     scanned_fips_only(&p_pop3, "pop3");
+
+    // The one-line form.
+    let m = material();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fipsgate"))
+        .args(["proxy", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--backend", &format!("127.0.0.1:{pop3}")])
+        .args(["--cert", &m.path("ec.crt"), "--key", &m.path("ec.key")])
+        .args(["--starttls", "pop3"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_port(port);
+    let (code, _) = curl(&[
+        "--ssl-reqd",
+        "--cacert",
+        &m.path("ec.crt"),
+        &format!("pop3://127.0.0.1:{port}/"),
+        "-u",
+        "user:secret",
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(code, Some(0));
+    let out = fipsgate(&[
+        "proxy",
+        "--listen",
+        "127.0.0.1:1",
+        "--backend",
+        "a:1",
+        "--cert",
+        "c",
+        "--key",
+        "k",
+        "--starttls",
+        "xmpp",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("smtp, imap, pop3, ldap, postgres or ftp")
+    );
 }
 
 #[test]
