@@ -36,8 +36,12 @@ type Opened = Option<Waiting>;
 pub(crate) struct Ahead {
     opening: Mutex<VecDeque<JoinHandle<Opened>>>,
     opened: AtomicU32,
-    /// Connections opened ahead and closed unused: after one, nothing more is opened ahead, so
-    /// the endpoint's connections stay within the sequential probe's plus one.
+    /// Connections opened ahead that have not yet carried a hello's answer.
+    pending: AtomicU32,
+    /// Connections opened ahead that carried no answer (closed unused, failed to open, or
+    /// closed by the server before their hello): after one, nothing more is opened ahead. With
+    /// one pending at a time, the endpoint's connections stay within the sequential probe's
+    /// plus one.
     unused: Arc<AtomicU32>,
     fastest: Mutex<Option<Duration>>,
 }
@@ -69,8 +73,20 @@ impl Ahead {
         self.opened.load(Ordering::Relaxed)
     }
 
+    /// Records that a connection opened ahead carried its hello's answer.
+    pub(crate) fn used(&self) {
+        self.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Records that a connection opened ahead was of no use: the server closed it before its
+    /// hello, so the hello goes on a fresh one.
+    pub(crate) fn wasted(&self) {
+        self.unused.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Opens one connection ahead, when the path is slow, the scan paces no connections
-    /// (`--rate`, `--delay`), and the address has a free place within `--per-host` now.
+    /// (`--rate`, `--delay`), every connection opened ahead so far carried an answer, and the
+    /// address has a free place within `--per-host` now.
     pub(crate) fn open(&self, addr: SocketAddr, cfg: &ProbeConfig) {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return;
@@ -81,19 +97,31 @@ impl Ahead {
         if self.unused.load(Ordering::Relaxed) > 0 {
             return;
         }
-        let Some(slot) = Slot::try_acquire(cfg) else {
-            return;
-        };
         let Ok(mut opening) = self.opening.lock() else {
             return;
         };
+        // Several pending at once could all end unused when their chains end together.
+        if self.pending.load(Ordering::Relaxed) > 0 {
+            return;
+        }
+        let Some(slot) = Slot::try_acquire(cfg) else {
+            return;
+        };
         self.opened.fetch_add(1, Ordering::Relaxed);
+        self.pending.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
         let until = tokio::time::Instant::now() + fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
         let unused = self.unused.clone();
         opening.push_back(tokio::spawn(async move {
-            let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
-            conn.start_tls(addr, &cfg).await.ok()?;
+            let opened = async {
+                let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
+                conn.start_tls(addr, &cfg).await.ok()?;
+                Some(conn)
+            };
+            let Some(conn) = opened.await else {
+                unused.fetch_add(1, Ordering::Relaxed);
+                return None;
+            };
             let waiting: Waiting = Arc::new(Mutex::new(Some(conn)));
             let closing = waiting.clone();
             tokio::spawn(async move {
