@@ -122,6 +122,53 @@ pub fn proxy_toml(data: &[u8]) {
     );
 }
 
+/// An OCSP responder's answer about a client certificate, as the proxy checks it: the response
+/// parsed, its signer found (the CA or a delegated responder it carries) and its signature
+/// verified with the FIPS provider, the certificate's entry and times read. The certificate and
+/// its CA are fixed (proxy/testdata/ocsp/), and so is the time, so that the seeds' signatures verify.
+pub fn ocsp_response(data: &[u8]) {
+    use fipsgate_proxy::ocsp::{evaluate, Query};
+    const ISSUER: &[u8] = include_bytes!("../proxy/testdata/ocsp/issuer.der");
+    const LEAF: &[u8] = include_bytes!("../proxy/testdata/ocsp/leaf.der");
+    // 2027-01-15, inside the seeds' validity.
+    const NOW: u64 = 1_800_000_000;
+    let provider = rustls::crypto::default_fips_provider();
+    if let Ok(query) = Query::new(LEAF, ISSUER) {
+        let _ = evaluate(data, &query, ISSUER, NOW, &provider);
+    }
+}
+
+/// What a client sends before TLS to a STARTTLS front, for each protocol: the proxy's side of
+/// the dialogue (lines, LDAP BER, PostgreSQL packets); and the same bytes as a backend's
+/// greeting.
+pub fn starttls_client(data: &[u8]) {
+    use fipsgate_proxy::config::Starttls;
+    use fipsgate_proxy::starttls::{negotiate, skip_greeting};
+    use tokio::io::AsyncWriteExt;
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+        return;
+    };
+    runtime.block_on(async {
+        for proto in [
+            Starttls::Smtp,
+            Starttls::Imap,
+            Starttls::Pop3,
+            Starttls::Ldap,
+            Starttls::Postgres,
+            Starttls::Ftp,
+        ] {
+            let (mut client, mut server) = tokio::io::duplex(128 * 1024);
+            let _ = client.write_all(data).await;
+            let _ = client.shutdown().await;
+            let _ = negotiate(proto, &mut server).await;
+            let (mut backend, mut proxy) = tokio::io::duplex(128 * 1024);
+            let _ = backend.write_all(data).await;
+            let _ = backend.shutdown().await;
+            let _ = skip_greeting(proto, &mut proxy).await;
+        }
+    });
+}
+
 /// Target specifications, port lists and shards, a line each.
 pub fn targets(data: &[u8]) {
     use fipsgate_scanner::target::{parse_ports, Shard, TargetPattern, TargetSpec};
@@ -150,4 +197,6 @@ pub const ALL: &[(&str, Target)] = &[
     ("policy_toml", policy_toml),
     ("proxy_toml", proxy_toml),
     ("targets", targets),
+    ("ocsp_response", ocsp_response),
+    ("starttls_client", starttls_client),
 ];

@@ -324,6 +324,57 @@ mod tests {
         );
     }
 
+    /// Responses `openssl ocsp` signed (as the CA, and as a delegated responder) about
+    /// certificates of that CA, valid from 2026-11-30 for ten years.
+    const ISSUER: &[u8] = include_bytes!("../testdata/ocsp/issuer.der");
+    const LEAF: &[u8] = include_bytes!("../testdata/ocsp/leaf.der");
+    const REVOKED_LEAF: &[u8] = include_bytes!("../testdata/ocsp/revoked-leaf.der");
+    const GOOD: &[u8] = include_bytes!("../testdata/ocsp/good.der");
+    const DELEGATED: &[u8] = include_bytes!("../testdata/ocsp/delegated.der");
+    const REVOKED: &[u8] = include_bytes!("../testdata/ocsp/revoked.der");
+    const NOW: u64 = 1_800_000_000;
+
+    fn check(response: &[u8], leaf: &[u8], now: u64) -> Result<Answer, String> {
+        let provider = rustls::crypto::default_fips_provider();
+        let query = Query::new(leaf, ISSUER)?;
+        evaluate(response, &query, ISSUER, now, &provider)
+    }
+
+    #[test]
+    fn real_responses_verify_and_say_what_they_say() {
+        let good = check(GOOD, LEAF, NOW).map(|a| a.status);
+        assert_eq!(good, Ok(Status::Good));
+        assert_eq!(
+            check(DELEGATED, LEAF, NOW).map(|a| a.status),
+            Ok(Status::Good)
+        );
+        let revoked = check(REVOKED, REVOKED_LEAF, NOW).map(|a| a.status);
+        assert!(
+            matches!(&revoked, Ok(Status::Revoked(why)) if why.contains("KeyCompromise")),
+            "{revoked:?}"
+        );
+        let next = check(GOOD, LEAF, NOW).ok().and_then(|a| a.next_update);
+        assert!(next.is_some_and(|n| n > NOW + 300 * 86_400), "{next:?}");
+    }
+
+    #[test]
+    fn wrong_stale_early_and_forged_responses_are_refused() {
+        let other = check(REVOKED, LEAF, NOW).err().unwrap_or_default();
+        assert!(other.contains("does not name the certificate"), "{other}");
+        let early = check(GOOD, LEAF, 1_700_000_000).err().unwrap_or_default();
+        assert!(early.contains("thisUpdate is"), "{early}");
+        let late = check(GOOD, LEAF, 2_200_000_000).err().unwrap_or_default();
+        assert!(late.contains("expired"), "{late}");
+        // producedAt moved by a day: the signature no longer covers what is said.
+        let mut forged = GOOD.to_vec();
+        let at = forged.windows(8).position(|w| w == b"20261130");
+        if let Some(day) = at.and_then(|i| forged.get_mut(i + 6..i + 8)) {
+            day.copy_from_slice(b"29");
+        }
+        let forged = check(&forged, LEAF, NOW).err().unwrap_or_default();
+        assert!(forged.contains("not signed by the issuer"), "{forged}");
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         let provider = rustls::crypto::default_fips_provider();
