@@ -91,7 +91,8 @@ fn text(value: &str, attr: &str) -> Result<String, String> {
 impl Pkcs11Uri {
     /// Whether a configured key names a PKCS#11 object rather than a file.
     pub fn is_uri(key: &str) -> bool {
-        key.len() >= 7 && key[..7].eq_ignore_ascii_case("pkcs11:")
+        key.get(..7)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("pkcs11:"))
     }
 
     /// Parses a URI; errors say which attribute is wrong.
@@ -268,6 +269,8 @@ mod tests {
             ("pkcs11:slot-id=x;object=a", "decimal slot number"),
             ("pkcs11:object", "is not NAME=VALUE"),
             ("/etc/key.pem", "starts with pkcs11:"),
+            // A multi-byte character across the scheme's length (found by the fuzzer).
+            ("pkcs1é:object=a", "starts with pkcs11:"),
         ] {
             let e = Pkcs11Uri::parse(uri).err().unwrap_or_default();
             assert!(e.contains(says), "{uri}: {e}");
