@@ -52,10 +52,10 @@ pub struct FtpContext {
 
 /// A reply the proxy gives itself instead of forwarding the command, if any.
 fn own_reply(line: &str) -> Option<&'static str> {
-    let (verb, arg) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
-    match verb.to_ascii_uppercase().as_str() {
+    let (verb, arg) = crate::starttls::verb(line.trim_end());
+    match verb.as_str() {
         "PBSZ" => Some("200 PBSZ=0\r\n"),
-        "PROT" if arg.trim().eq_ignore_ascii_case("P") => Some("200 PROT now Private\r\n"),
+        "PROT" if arg.eq_ignore_ascii_case("P") => Some("200 PROT now Private\r\n"),
         "PROT" => Some("536 Only PROT P: data connections are TLS\r\n"),
         "PORT" | "EPRT" => Some("502 Active mode is not supported: use PASV or EPSV\r\n"),
         "CCC" => Some("533 The command channel stays TLS\r\n"),

@@ -5,6 +5,7 @@
 //! reports `fips()`.
 pub mod activation;
 pub mod balance;
+mod ber;
 pub mod close;
 pub mod config;
 pub mod fips;

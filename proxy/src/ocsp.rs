@@ -117,20 +117,8 @@ fn verified(
 
 /// The first DER TLV of `bytes`, split into its contents and what follows it.
 fn der_split(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let first = *bytes.get(1)?;
-    let (start, len) = if first < 0x80 {
-        (2, usize::from(first))
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n > 4 {
-            return None;
-        }
-        let len = bytes
-            .get(2..2 + n)?
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (2 + n, len)
-    };
+    let (len, at) = crate::ber::length(bytes.get(1..)?, 4)?;
+    let start = 1 + at;
     let end = start.checked_add(len)?;
     Some((bytes.get(start..end)?, bytes.get(end..)?))
 }

@@ -196,8 +196,22 @@ fn aia_ocsp(cert: &X509Certificate<'_>) -> Option<String> {
     })
 }
 
-/// An `http://host[:port][/path]` URL's parts (OCSP is plain HTTP: its answers are signed).
-pub fn http_url(url: &str) -> Result<(String, u16, String), String> {
+/// An `http://host[:port][/path]` URL, as a request needs it (OCSP is plain HTTP: its answers
+/// are signed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl {
+    /// `host[:port]` as written, for the Host header.
+    pub authority: String,
+    /// The host to connect to (an IPv6 address without its brackets).
+    pub host: String,
+    /// The port (80 when none is written).
+    pub port: u16,
+    /// The path, `/` when none is written.
+    pub path: String,
+}
+
+/// Parses an `http://` responder URL.
+pub fn http_url(url: &str) -> Result<HttpUrl, String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
@@ -214,23 +228,26 @@ pub fn http_url(url: &str) -> Result<(String, u16, String), String> {
     if host.is_empty() {
         return Err(format!("{url:?} has no host"));
     }
-    Ok((host.to_owned(), port, path.to_owned()))
+    Ok(HttpUrl {
+        authority: authority.to_owned(),
+        host: host.to_owned(),
+        port,
+        path: path.to_owned(),
+    })
 }
 
 /// POSTs an OCSP request over HTTP/1.0 (so the answer is neither chunked nor kept alive) and
 /// returns the body of a 200 answer.
 async fn post(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
-    let (host, port, path) = http_url(url)?;
-    let mut stream = TcpStream::connect((host.as_str(), port))
+    let url = http_url(url)?;
+    let mut stream = TcpStream::connect((url.host.as_str(), url.port))
         .await
         .map_err(|e| e.to_string())?;
     let head = format!(
-        "POST {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/ocsp-request\r\n\
+        "POST {} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/ocsp-request\r\n\
          Content-Length: {}\r\n\r\n",
-        url.trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or_default(),
+        url.path,
+        url.authority,
         request.len()
     );
     stream
@@ -280,17 +297,23 @@ mod tests {
 
     #[test]
     fn responder_urls() {
+        let parts = |url: &str| http_url(url).map(|u| (u.authority, u.host, u.port, u.path));
         assert_eq!(
-            http_url("http://127.0.0.1:8888/ocsp"),
-            Ok(("127.0.0.1".into(), 8888, "/ocsp".into()))
+            parts("http://127.0.0.1:8888/ocsp"),
+            Ok((
+                "127.0.0.1:8888".into(),
+                "127.0.0.1".into(),
+                8888,
+                "/ocsp".into()
+            ))
         );
         assert_eq!(
-            http_url("http://ocsp.example"),
-            Ok(("ocsp.example".into(), 80, "/".into()))
+            parts("http://ocsp.example"),
+            Ok(("ocsp.example".into(), "ocsp.example".into(), 80, "/".into()))
         );
         assert_eq!(
-            http_url("http://[::1]:81/"),
-            Ok(("::1".into(), 81, "/".into()))
+            parts("http://[::1]:81/"),
+            Ok(("[::1]:81".into(), "::1".into(), 81, "/".into()))
         );
         assert!(http_url("https://ocsp.example/").is_err());
         assert!(http_url("http://h:x/").is_err());

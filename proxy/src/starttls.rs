@@ -76,7 +76,7 @@ async fn read_line<S: AsyncRead + Unpin>(s: &mut S) -> Result<Option<String>, Re
 }
 
 /// The verb of a command line, upper-cased, and the rest.
-fn verb(line: &str) -> (String, &str) {
+pub(crate) fn verb(line: &str) -> (String, &str) {
     let line = line.trim_start();
     let (v, rest) = line.split_once(' ').unwrap_or((line, ""));
     (v.to_ascii_uppercase(), rest.trim())
@@ -107,24 +107,37 @@ pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// What a command line before TLS leads to, once its reply is sent.
+enum Next {
+    /// Another command.
+    Wait,
+    /// The handshake.
+    Tls,
+    /// The client said goodbye.
+    Quit,
+    /// The command (its verb) is refused: the connection ends.
+    Refused(String),
+}
+
 /// A line protocol's loop: the greeting, then each command answered by `answer` until it
-/// says TLS may start (`Some(true)`) or the client leaves (`Some(false)`).
+/// leads to TLS or to the end.
 async fn lines<S, F>(s: &mut S, greeting: &str, mut answer: F) -> Result<(), Refusal>
 where
     S: AsyncRead + AsyncWrite + Unpin,
-    F: FnMut(&str) -> (String, Option<bool>),
+    F: FnMut(&str) -> (String, Next),
 {
     s.write_all(greeting.as_bytes()).await?;
     for _ in 0..MAX_COMMANDS {
         let Some(line) = read_line(s).await? else {
             return Err(Refusal::Quit);
         };
-        let (reply, done) = answer(&line);
+        let (reply, next) = answer(&line);
         s.write_all(reply.as_bytes()).await?;
-        match done {
-            Some(true) => return Ok(()),
-            Some(false) => return Err(Refusal::Quit),
-            None => {}
+        match next {
+            Next::Wait => {}
+            Next::Tls => return Ok(()),
+            Next::Quit => return Err(Refusal::Quit),
+            Next::Refused(verb) => return Err(Refusal::Plaintext(verb)),
         }
     }
     Err(Refusal::Malformed(format!(
@@ -134,115 +147,87 @@ where
 
 async fn smtp<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusal> {
     let host = host_name();
-    let mut refused = None;
-    let result = lines(
+    lines(
         s,
         &format!("220 {host} ESMTP fipsgate\r\n"),
         |line| match verb(line).0.as_str() {
-            "EHLO" => (format!("250-{host}\r\n250 STARTTLS\r\n"), None),
-            "HELO" => (format!("250 {host}\r\n"), None),
-            "STARTTLS" => ("220 2.0.0 Ready to start TLS\r\n".into(), Some(true)),
-            "NOOP" | "RSET" => ("250 2.0.0 OK\r\n".into(), None),
-            "QUIT" => ("221 2.0.0 Bye\r\n".into(), Some(false)),
-            other => {
-                refused = Some(other.to_owned());
-                (
-                    "530 5.7.0 Must issue a STARTTLS command first\r\n".into(),
-                    Some(false),
-                )
-            }
+            "EHLO" => (format!("250-{host}\r\n250 STARTTLS\r\n"), Next::Wait),
+            "HELO" => (format!("250 {host}\r\n"), Next::Wait),
+            "STARTTLS" => ("220 2.0.0 Ready to start TLS\r\n".into(), Next::Tls),
+            "NOOP" | "RSET" => ("250 2.0.0 OK\r\n".into(), Next::Wait),
+            "QUIT" => ("221 2.0.0 Bye\r\n".into(), Next::Quit),
+            other => (
+                "530 5.7.0 Must issue a STARTTLS command first\r\n".into(),
+                Next::Refused(other.to_owned()),
+            ),
         },
     )
-    .await;
-    refused.map_or(result, |c| Err(Refusal::Plaintext(c)))
+    .await
 }
 
 async fn imap<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusal> {
     let caps = "IMAP4rev1 STARTTLS LOGINDISABLED";
-    let mut refused = None;
-    let result = lines(s, &format!("* OK [CAPABILITY {caps}] fipsgate ready\r\n"), |line| {
+    lines(s, &format!("* OK [CAPABILITY {caps}] fipsgate ready\r\n"), |line| {
         let (tag, rest) = line.split_once(' ').unwrap_or((line, ""));
         match verb(rest).0.as_str() {
             "CAPABILITY" => (
                 format!("* CAPABILITY {caps}\r\n{tag} OK CAPABILITY completed\r\n"),
-                None,
+                Next::Wait,
             ),
-            "STARTTLS" => (format!("{tag} OK Begin TLS negotiation now\r\n"), Some(true)),
-            "NOOP" => (format!("{tag} OK NOOP completed\r\n"), None),
+            "STARTTLS" => (format!("{tag} OK Begin TLS negotiation now\r\n"), Next::Tls),
+            "NOOP" => (format!("{tag} OK NOOP completed\r\n"), Next::Wait),
             "LOGOUT" => (
                 format!("* BYE fipsgate logging out\r\n{tag} OK LOGOUT completed\r\n"),
-                Some(false),
+                Next::Quit,
             ),
-            other => {
-                refused = Some(other.to_owned());
-                (
-                    format!("* BYE [PRIVACYREQUIRED] STARTTLS first\r\n{tag} NO [PRIVACYREQUIRED] STARTTLS first\r\n"),
-                    Some(false),
-                )
-            }
+            other => (
+                format!("* BYE [PRIVACYREQUIRED] STARTTLS first\r\n{tag} NO [PRIVACYREQUIRED] STARTTLS first\r\n"),
+                Next::Refused(other.to_owned()),
+            ),
         }
     })
-    .await;
-    refused.map_or(result, |c| Err(Refusal::Plaintext(c)))
+    .await
 }
 
 async fn pop3<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusal> {
-    let mut refused = None;
-    let result = lines(s, "+OK fipsgate ready\r\n", |line| {
+    lines(s, "+OK fipsgate ready\r\n", |line| {
         match verb(line).0.as_str() {
-            "CAPA" => ("+OK Capability list follows\r\nSTLS\r\n.\r\n".into(), None),
-            "STLS" => ("+OK Begin TLS negotiation\r\n".into(), Some(true)),
-            "QUIT" => ("+OK Bye\r\n".into(), Some(false)),
-            other => {
-                refused = Some(other.to_owned());
-                ("-ERR STLS first\r\n".into(), Some(false))
-            }
+            "CAPA" => (
+                "+OK Capability list follows\r\nSTLS\r\n.\r\n".into(),
+                Next::Wait,
+            ),
+            "STLS" => ("+OK Begin TLS negotiation\r\n".into(), Next::Tls),
+            "QUIT" => ("+OK Bye\r\n".into(), Next::Quit),
+            other => (
+                "-ERR STLS first\r\n".into(),
+                Next::Refused(other.to_owned()),
+            ),
         }
     })
-    .await;
-    refused.map_or(result, |c| Err(Refusal::Plaintext(c)))
+    .await
 }
 
 async fn ftp<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusal> {
-    let mut refused = None;
-    let result = lines(s, "220 fipsgate FTP ready: AUTH TLS first\r\n", |line| {
+    lines(s, "220 fipsgate FTP ready: AUTH TLS first\r\n", |line| {
         let (v, arg) = verb(line);
         match v.as_str() {
             "AUTH" if ["TLS", "SSL", "TLS-C"].contains(&arg.to_ascii_uppercase().as_str()) => {
-                ("234 AUTH TLS successful\r\n".into(), Some(true))
+                ("234 AUTH TLS successful\r\n".into(), Next::Tls)
             }
-            "AUTH" => ("504 AUTH TLS only\r\n".into(), None),
+            "AUTH" => ("504 AUTH TLS only\r\n".into(), Next::Wait),
             "FEAT" => (
                 "211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n EPSV\r\n211 End\r\n".into(),
-                None,
+                Next::Wait,
             ),
-            "NOOP" => ("200 OK\r\n".into(), None),
-            "QUIT" => ("221 Bye\r\n".into(), Some(false)),
-            other => {
-                refused = Some(other.to_owned());
-                ("530 AUTH TLS first\r\n".into(), Some(false))
-            }
+            "NOOP" => ("200 OK\r\n".into(), Next::Wait),
+            "QUIT" => ("221 Bye\r\n".into(), Next::Quit),
+            other => (
+                "530 AUTH TLS first\r\n".into(),
+                Next::Refused(other.to_owned()),
+            ),
         }
     })
-    .await;
-    refused.map_or(result, |c| Err(Refusal::Plaintext(c)))
-}
-
-/// A BER length at `b`: (length, bytes it took).
-fn ber_length(b: &[u8]) -> Option<(usize, usize)> {
-    let first = *b.first()?;
-    if first < 0x80 {
-        return Some((usize::from(first), 1));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 2 {
-        return None;
-    }
-    let len = b
-        .get(1..1 + n)?
-        .iter()
-        .fold(0usize, |a, x| (a << 8) | usize::from(*x));
-    Some((len, 1 + n))
+    .await
 }
 
 /// A BER TLV with a short-form length.
@@ -283,16 +268,16 @@ fn ldap_request(msg: &[u8]) -> Option<LdapRequest<'_>> {
     if *msg.first()? != 0x02 {
         return None;
     }
-    let (len, at) = ber_length(msg.get(1..)?)?;
+    let (len, at) = crate::ber::length(msg.get(1..)?, 2)?;
     let id = msg.get(1 + at..1 + at + len)?;
     let op = msg.get(1 + at + len..)?;
     let tag = *op.first()?;
     let name = (tag == 0x77)
         .then(|| {
-            let (_, at) = ber_length(op.get(1..)?)?;
+            let (_, at) = crate::ber::length(op.get(1..)?, 2)?;
             let body = op.get(1 + at..)?;
             (*body.first()? == 0x80).then_some(())?;
-            let (len, at) = ber_length(body.get(1..)?)?;
+            let (len, at) = crate::ber::length(body.get(1..)?, 2)?;
             body.get(1 + at..1 + at + len)
         })
         .flatten();
@@ -320,7 +305,8 @@ async fn ldap<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusa
         s.read_exact(&mut more).await?;
         length.extend(more);
     }
-    let (len, _) = ber_length(&length).ok_or(Refusal::Malformed("a bad BER length".into()))?;
+    let (len, _) =
+        crate::ber::length(&length, 2).ok_or(Refusal::Malformed("a bad BER length".into()))?;
     if len > 4096 {
         return Err(Refusal::Malformed(format!(
             "a {len}-byte LDAPMessage before StartTLS"

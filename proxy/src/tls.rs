@@ -131,10 +131,7 @@ fn certified_key(
     provider: &CryptoProvider,
 ) -> Result<(CertifiedKey, Option<TokenKeyInfo>), TlsError> {
     let chain_path = files.chain.display();
-    let chain = CertificateDer::pem_file_iter(&files.chain)
-        .map_err(|e| TlsError(format!("{chain_path}: {e}")))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TlsError(format!("{chain_path}: {e}")))?;
+    let chain = pem_certificates(&files.chain, "certificate")?;
     let Some(leaf) = chain.first().cloned() else {
         return Err(TlsError(format!("{chain_path}: no certificate")));
     };
@@ -248,15 +245,18 @@ fn verifier(
         .map_err(|e| TlsError(format!("client_auth: {e}")))
 }
 
-/// The certificates of a PEM bundle.
-fn ca_certificates(file: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+/// The certificates of a PEM file; an error naming `what` when there is none.
+fn pem_certificates(
+    file: &std::path::Path,
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let path = file.display();
     let certs = CertificateDer::pem_file_iter(file)
         .map_err(|e| TlsError(format!("{path}: {e}")))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError(format!("{path}: {e}")))?;
     if certs.is_empty() {
-        return Err(TlsError(format!("{path}: no CA certificate")));
+        return Err(TlsError(format!("{path}: no {what}")));
     }
     Ok(certs)
 }
@@ -264,7 +264,7 @@ fn ca_certificates(file: &std::path::Path) -> Result<Vec<CertificateDer<'static>
 /// The CA certificates of a PEM bundle, as trust anchors.
 fn ca_roots(file: &std::path::Path) -> Result<rustls::RootCertStore, TlsError> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in ca_certificates(file)? {
+    for cert in pem_certificates(file, "CA certificate")? {
         roots
             .add(cert)
             .map_err(|e| TlsError(format!("{}: {e}", file.display())))?;
@@ -420,7 +420,7 @@ pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
             auth.client_ocsp,
             auth.ocsp_responder.clone(),
             Duration::from_secs_f64(auth.ocsp_timeout),
-            ca_certificates(&auth.ca).map_err(at)?,
+            pem_certificates(&auth.ca, "CA certificate").map_err(at)?,
             provider,
         ))),
         _ => None,

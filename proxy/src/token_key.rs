@@ -144,13 +144,13 @@ pub struct TokenKeyInfo {
     pub uri: String,
     /// The PKCS#11 library.
     pub module: String,
-    /// The token's label, manufacturer, model and serial number.
+    /// The token's label.
     pub token: String,
-    /// `token` manufacturer.
+    /// The token's manufacturer.
     pub manufacturer: String,
-    /// `token` model.
+    /// The token's model.
     pub model: String,
-    /// `token` serial number.
+    /// The token's serial number.
     pub serial: String,
     /// `RSA 2048`, `ECDSA P-256` …
     pub key: String,
