@@ -38,6 +38,20 @@ fn through(p: &Proxy, proto: &str, input: &str) -> String {
         ok && out.contains("Verify return code: 0 (ok)"),
         "{proto}: {out}"
     );
+    // GnuTLS's own STARTTLS dialogue and handshake, an implementation independent of OpenSSL.
+    let gnutls = Command::new("gnutls-cli")
+        .arg(format!("--starttls-proto={proto}"))
+        .args(["--x509cafile", &material().path("ec.crt")])
+        .args(["-p", &p.port.to_string(), "localhost"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("gnutls-cli (.ci/run installs gnutls-bin): {e}"));
+    let said = String::from_utf8_lossy(&gnutls.stdout);
+    assert!(
+        said.contains("The certificate is trusted") && said.contains("Handshake was completed"),
+        "gnutls-cli {proto}: {said}{}",
+        String::from_utf8_lossy(&gnutls.stderr)
+    );
     out
 }
 
