@@ -326,7 +326,8 @@ pub fn openssl(args: &[&str], dir: &Path) -> String {
 pub fn material() -> &'static Material {
     static MATERIAL: OnceLock<Material> = OnceLock::new();
     MATERIAL.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("fipsgate-tests-{}", std::process::id()));
+        remove_stale_material();
+        let dir = std::env::temp_dir().join(format!("{MATERIAL_PREFIX}{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
         openssl(
@@ -399,6 +400,26 @@ pub fn material() -> &'static Material {
         let _ = std::fs::copy(fixture, dir.join("custom2048.pem"));
         Material { dir }
     })
+}
+
+/// Material directories are named this and the test binary's process id.
+const MATERIAL_PREFIX: &str = "fipsgate-tests-";
+
+/// Removes the material directories of test binaries that have ended: a static is never
+/// dropped, so each binary leaves its own behind, and this keeps one per running binary.
+fn remove_stale_material() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(MATERIAL_PREFIX));
+        if let Some(pid) = pid.filter(|p| p.parse::<u32>().is_ok()) {
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }
 
 /// Ground truth: the codes `openssl ciphers -V` lists for a cipher string, in its order. OpenSSL
