@@ -431,6 +431,11 @@ pub async fn run_until(
     stop_when: impl std::future::Future<Output = ()>,
 ) -> Result<(), ProxyError> {
     tokio::pin!(stop_when);
+    // Before any socket is bound: a SIGHUP sent as soon as the port answers must find its
+    // handler, not the default action, which ends the process.
+    let mut hup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut int = signal(tokio::signal::unix::SignalKind::interrupt())?;
     EVENTS.store(cfg.proxy.log_events, std::sync::atomic::Ordering::Relaxed);
     let runtimes = build(&cfg)?;
     start_checks(&runtimes);
@@ -469,9 +474,6 @@ pub async fn run_until(
     for (addr, socket, activated) in bound {
         accepting.insert(addr, start_accepting(socket, addr, &shared, activated));
     }
-    let mut hup = signal(tokio::signal::unix::SignalKind::hangup())?;
-    let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut int = signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut running = cfg;
     let mut stamp = path.as_ref().and_then(|p| modified(p));
     loop {
