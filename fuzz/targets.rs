@@ -68,7 +68,11 @@ pub fn ssh_stream(data: &[u8]) {
     let _ = greeting.names_ssh();
     // Without an identification, read the bytes as packets anyway: more of the reader is reached.
     let mut packets = ssh_stream::PacketReader::new(rest.unwrap_or_else(|| data.to_vec()));
-    for want in [ssh::msg::KEXINIT, ssh::msg::KEX_ECDH_REPLY, 33] {
+    for want in [
+        ssh::msg::KEXINIT,
+        ssh::msg::KEX_ECDH_REPLY,
+        ssh::msg::KEX_DH_GEX_REPLY,
+    ] {
         match packets.next_message(want) {
             Ok(Some(payload)) => ssh_payload(&payload),
             _ => break,
@@ -79,7 +83,8 @@ pub fn ssh_stream(data: &[u8]) {
 
 fn ssh_payload(payload: &[u8]) {
     let _ = ssh::KexInit::parse(payload);
-    if let Ok(reply) = ssh::KexReply::parse(payload) {
+    let number = payload.first().copied().unwrap_or_default();
+    if let Ok(reply) = ssh::KexReply::parse(payload, number) {
         let _ = ssh::HostKey::parse_with_certificate(&reply.host_key);
         if let Ok((_, sig)) = ssh::parse_signature(&reply.signature) {
             for field in [32, 48, 66] {
@@ -88,7 +93,9 @@ fn ssh_payload(payload: &[u8]) {
         }
     }
     let _ = ssh::HostKey::parse_with_certificate(payload);
-    let _ = ssh::gex_group_bits(payload);
+    if let Ok(group) = ssh::GexGroup::parse(payload) {
+        let _ = group.bits();
+    }
     let _ = ssh::unsigned_bits(payload);
 }
 

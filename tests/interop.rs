@@ -306,6 +306,12 @@ fn ssh_peer_is_read_exactly(name: &str, server: &Server, truth: &Value, fingerpr
         );
     }
     assert_eq!(host_key_fingerprints(ssh), [fingerprint], "{name}");
+    // Proven by a key exchange the peer completed: group exchange where it offers one.
+    assert_eq!(
+        ssh["host_keys"][0]["signature_verified"],
+        Value::Bool(true),
+        "{name}"
+    );
 }
 
 /// A host key for an SSH peer, made in a scratch directory: its path and fingerprint.

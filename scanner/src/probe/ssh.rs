@@ -1,10 +1,11 @@
 //! SSH probe: banner and KEXINIT from one connection, then one key exchange per host key type
 //! (the exchange-hash signature is verified, so the report proves the server holds the key), and
-//! the group-exchange moduli the server hands out.
+//! the group-exchange moduli the server hands out, each asked for on a host key's exchange where
+//! there is one.
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError, Slot};
 use crate::observation::{SshCertificate, SshHostKey, SshObservation};
 use crate::wire::kexinit_rules;
-use crate::wire::ssh::{self, HostKey, KexInit, KexReply};
+use crate::wire::ssh::{self, GexGroup, HostKey, KexInit, KexReply};
 use crate::wire::ssh_stream::{GreetingReader, PacketReader, SshStreamError};
 use crate::wire::WireError;
 use aws_lc_rs::{agreement, digest, signature};
@@ -33,14 +34,29 @@ struct Session {
 }
 
 impl Session {
-    async fn open(slot: Slot, addr: SocketAddr, cfg: &ProbeConfig) -> Result<Self, ProbeError> {
-        Self::greet(Conn::open_in(slot, addr, cfg).await?, &mut false).await
+    /// A new connection whose identification is followed at once by `payloads`, as packets.
+    async fn open(
+        slot: Slot,
+        addr: SocketAddr,
+        cfg: &ProbeConfig,
+        payloads: &[&[u8]],
+    ) -> Result<Self, ProbeError> {
+        let conn = Conn::open_in(slot, addr, cfg).await?;
+        Self::greet(conn, &mut false, payloads).await
     }
 
-    /// Exchanges identifications and KEXINITs on a new connection; `identified` turns true as
-    /// soon as the server's bytes name SSH.
-    async fn greet(mut conn: Conn, identified: &mut bool) -> Result<Self, ProbeError> {
-        conn.send(format!("{CLIENT_ID}\r\n").as_bytes()).await?;
+    /// Exchanges identifications and KEXINITs on a new connection, sending `payloads` right
+    /// after our identification; `identified` turns true as soon as the server's bytes name SSH.
+    async fn greet(
+        mut conn: Conn,
+        identified: &mut bool,
+        payloads: &[&[u8]],
+    ) -> Result<Self, ProbeError> {
+        let mut opening = format!("{CLIENT_ID}\r\n").into_bytes();
+        for payload in payloads {
+            opening.extend_from_slice(&ssh::encode_packet(payload));
+        }
+        conn.send(&opening).await?;
         let mut reader = GreetingReader::default();
         let mut chunk = [0u8; 4096];
         let greeting = loop {
@@ -140,14 +156,17 @@ enum Ephemeral {
     Dh { p: BigUint, x: BigUint, e: BigUint },
 }
 
+/// The probe's error for an ephemeral key it could not make.
+fn no_key(what: &str) -> ProbeError {
+    ProbeError::new(
+        ErrorKind::Io,
+        format!("cannot generate an ephemeral key: {what}"),
+    )
+}
+
 impl Ephemeral {
+    /// A key for one of the fixed methods of [`KEX_METHODS`].
     fn generate(kex: &str) -> Result<Self, ProbeError> {
-        let io = |what: &str| {
-            ProbeError::new(
-                ErrorKind::Io,
-                format!("cannot generate an ephemeral key: {what}"),
-            )
-        };
         let group = match kex {
             "diffie-hellman-group14-sha256" | "diffie-hellman-group14-sha1" => Some("modp2048"),
             "diffie-hellman-group16-sha512" => Some("modp4096"),
@@ -158,28 +177,32 @@ impl Ephemeral {
             let prime = tls::dh_groups()
                 .iter()
                 .find(|g| g.name == name)
-                .ok_or_else(|| io("unknown DH group"))?;
-            let p = BigUint::from_bytes_be(prime.prime);
-            let mut secret = [0u8; 64];
-            aws_lc_rs::rand::fill(&mut secret).map_err(|_| io("no randomness"))?;
-            let x = BigUint::from_bytes_be(&secret) + 2u32;
-            let e = BigUint::from(2u32).modpow(&x, &p);
-            return Ok(Self::Dh { p, x, e });
+                .ok_or_else(|| no_key("unknown DH group"))?;
+            return Self::finite_field(BigUint::from_bytes_be(prime.prime), BigUint::from(2u32));
         }
         let rng = aws_lc_rs::rand::SystemRandom::new();
         let private = agreement::EphemeralPrivateKey::generate(agreement_of(kex), &rng)
-            .map_err(|_| io("ECDH"))?;
+            .map_err(|_| no_key("ECDH"))?;
         let public = private
             .compute_public_key()
-            .map_err(|_| io("ECDH public key"))?
+            .map_err(|_| no_key("ECDH public key"))?
             .as_ref()
             .to_vec();
         Ok(Self::Ecdh(private, public))
     }
 
-    /// The KEX(EC)DH_INIT payload.
-    fn init(&self) -> Vec<u8> {
-        let mut init = vec![ssh::msg::KEX_ECDH_INIT];
+    /// A finite-field key for modulus `p` and generator `g`.
+    fn finite_field(p: BigUint, g: BigUint) -> Result<Self, ProbeError> {
+        let mut secret = [0u8; 64];
+        aws_lc_rs::rand::fill(&mut secret).map_err(|_| no_key("no randomness"))?;
+        let x = BigUint::from_bytes_be(&secret) + 2u32;
+        let e = g.modpow(&x, &p);
+        Ok(Self::Dh { p, x, e })
+    }
+
+    /// The KEX(EC)DH_INIT (or KEX_DH_GEX_INIT, `number`) payload.
+    fn init(&self, number: u8) -> Vec<u8> {
+        let mut init = vec![number];
         match self {
             Self::Ecdh(_, public) => ssh::put_string(&mut init, public),
             Self::Dh { e, .. } => ssh::put_mpint(&mut init, &e.to_bytes_be()),
@@ -329,35 +352,196 @@ fn client_kexinit(server: &KexInit, kex: &str, host_key: Vec<String>) -> KexInit
     }
 }
 
-/// Completes a key exchange for one host key algorithm on an open session.
-async fn fetch_host_key(
+/// Group-exchange methods, best first (RFC 4419, RFC 8268).
+const GEX_METHODS: [(&str, &digest::Algorithm); 2] = [
+    ("diffie-hellman-group-exchange-sha256", &digest::SHA256),
+    (
+        "diffie-hellman-group-exchange-sha1",
+        &digest::SHA1_FOR_LEGACY_USE_ONLY,
+    ),
+];
+
+/// The largest modulus the probe asks for; a bigger one is not computed with.
+const GEX_MAX: u32 = 8192;
+
+/// The key exchange one connection runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exchange {
+    /// A method of [`KEX_METHODS`]: a fixed group or curve, one round trip.
+    Fixed(&'static str, &'static digest::Algorithm),
+    /// Group exchange asking for a modulus of `preferred` bits: one round trip more, and the
+    /// modulus the server hands out is read on the way.
+    Group(&'static str, &'static digest::Algorithm, u32),
+}
+
+/// What one connection asks: a host key (by a full key exchange), the modulus of a group
+/// exchange, or both at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Job {
+    host_key: Option<String>,
+    exchange: Exchange,
+}
+
+/// One connection a question: each group-exchange size rides on a host key's exchange where
+/// there is one (the smallest sizes first, so the costliest modulus needs no computing of
+/// ours), leftover host keys use the best fixed method, leftover sizes stop at the modulus.
+/// Host keys come out in `host_keys`' order, and the sizes in [`GEX_SIZES`]' order.
+fn plan(
+    host_keys: &[String],
+    fixed: Option<(&'static str, &'static digest::Algorithm)>,
+    gex: Option<(&'static str, &'static digest::Algorithm)>,
+) -> Vec<Job> {
+    let sizes: &[u32] = if gex.is_some() { &GEX_SIZES } else { &[] };
+    (0..host_keys.len().max(sizes.len()))
+        .filter_map(|i| {
+            let host_key = host_keys.get(i).cloned();
+            let exchange = match (sizes.get(i), fixed, gex) {
+                (Some(size), _, Some((method, hash))) => Exchange::Group(method, hash, *size),
+                (None, Some((method, hash)), _) => Exchange::Fixed(method, hash),
+                (None, None, Some((method, hash))) => Exchange::Group(method, hash, 2048),
+                _ => return None,
+            };
+            Some(Job { host_key, exchange })
+        })
+        .collect()
+}
+
+/// What one job found: the host key or why not, the group-exchange modulus or why not, and the
+/// connections it opened.
+#[derive(Default)]
+struct Found {
+    host_key: Option<Result<SshHostKey, String>>,
+    modulus: Option<Result<u32, String>>,
+    opened: u32,
+}
+
+/// What a job sends as soon as it knows the server's lists: our KEXINIT and the first
+/// key-exchange message. On a new connection both follow our identification in one write,
+/// before the server's KEXINIT arrives (which saves a round trip); they are built from the
+/// first connection's KEXINIT, and the exchange hash uses the one this connection received.
+struct Opening {
+    kexinit: Vec<u8>,
+    first: Vec<u8>,
+    ephemeral: Option<Ephemeral>,
+}
+
+impl Opening {
+    fn new(job: &Job, server: &KexInit) -> Result<Self, ProbeError> {
+        let (method, _) = job.exchange.method();
+        let host_keys = match &job.host_key {
+            Some(alg) => vec![alg.clone()],
+            // Any host key will do when only the modulus is asked for.
+            None => server
+                .host_key
+                .iter()
+                .filter(|n| kexinit_rules::valid_name(n))
+                .cloned()
+                .collect(),
+        };
+        let mut cookie = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut cookie)
+            .map_err(|_| ProbeError::new(ErrorKind::Io, "no randomness for the KEXINIT cookie"))?;
+        let kexinit = client_kexinit(server, method, host_keys).encode(cookie);
+        Ok(match job.exchange {
+            Exchange::Fixed(..) => {
+                let ephemeral = Ephemeral::generate(method)?;
+                Self {
+                    kexinit,
+                    first: ephemeral.init(ssh::msg::KEX_ECDH_INIT),
+                    ephemeral: Some(ephemeral),
+                }
+            }
+            Exchange::Group(_, _, preferred) => Self {
+                kexinit,
+                first: ssh::gex_request(preferred.min(1024), preferred, GEX_MAX),
+                ephemeral: None,
+            },
+        })
+    }
+
+    fn payloads(&self) -> [&[u8]; 2] {
+        [&self.kexinit, &self.first]
+    }
+}
+
+impl Exchange {
+    fn method(self) -> (&'static str, &'static digest::Algorithm) {
+        match self {
+            Self::Fixed(method, hash) | Self::Group(method, hash, _) => (method, hash),
+        }
+    }
+}
+
+/// Completes one job on a session whose [`Opening`] was sent.
+async fn finish_job(
     session: &mut Session,
-    kex: &str,
-    hash: &'static digest::Algorithm,
-    host_alg: &str,
-) -> Result<SshHostKey, ProbeError> {
-    let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
-    let ours = client_kexinit(&server, kex, vec![host_alg.to_owned()]);
-    let mut cookie = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut cookie)
-        .map_err(|_| ProbeError::new(ErrorKind::Io, "no randomness for the KEXINIT cookie"))?;
-    let our_kexinit = ours.encode(cookie);
-    session.send_payload(&our_kexinit).await?;
-    let ephemeral = Ephemeral::generate(kex)?;
-    session.send_payload(&ephemeral.init()).await?;
-    let reply = KexReply::parse(&session.read_message(ssh::msg::KEX_ECDH_REPLY).await?)
-        .map_err(malformed)?;
+    job: &Job,
+    opening: Opening,
+    found: &mut Found,
+) -> Result<(), ProbeError> {
+    let (method, hash) = job.exchange.method();
+    // The exchange-hash fields that group exchange puts between K_S and e (RFC 4419 3).
+    let mut group_fields = Vec::new();
+    let (ephemeral, reply) = match (job.exchange, opening.ephemeral) {
+        (Exchange::Fixed(..), Some(ephemeral)) => (ephemeral, ssh::msg::KEX_ECDH_REPLY),
+        (Exchange::Group(_, _, preferred), _) => {
+            let group = GexGroup::parse(&session.read_message(ssh::msg::KEX_DH_GEX_GROUP).await?)
+                .map_err(malformed)?;
+            let bits = group.bits();
+            found.modulus = Some(Ok(bits));
+            if job.host_key.is_none() {
+                return Ok(());
+            }
+            let min = preferred.min(1024);
+            if !(min..=GEX_MAX).contains(&bits) {
+                return Err(ProbeError::new(
+                    ErrorKind::Malformed,
+                    format!("the server's group of {bits} bits is outside the {min}..{GEX_MAX} asked for"),
+                ));
+            }
+            let p = BigUint::from_bytes_be(&group.prime);
+            let g = BigUint::from_bytes_be(&group.generator);
+            if g <= BigUint::from(1u32) || g >= &p - 1u32 {
+                return Err(ProbeError::new(
+                    ErrorKind::Malformed,
+                    "the server's group generator is out of range",
+                ));
+            }
+            for v in [min, preferred, GEX_MAX] {
+                group_fields.extend_from_slice(&v.to_be_bytes());
+            }
+            ssh::put_mpint(&mut group_fields, &group.prime);
+            ssh::put_mpint(&mut group_fields, &group.generator);
+            let ephemeral = Ephemeral::finite_field(p, g)?;
+            session
+                .send_payload(&ephemeral.init(ssh::msg::KEX_DH_GEX_INIT))
+                .await?;
+            (ephemeral, ssh::msg::KEX_DH_GEX_REPLY)
+        }
+        (Exchange::Fixed(..), None) => {
+            return Err(ProbeError::new(ErrorKind::Io, "no ephemeral key was made"))
+        }
+    };
+    let reply = KexReply::parse(&session.read_message(reply).await?, reply).map_err(malformed)?;
     let mut exchange = Vec::new();
     ssh::put_string(&mut exchange, CLIENT_ID.as_bytes());
     ssh::put_string(&mut exchange, session.server_id.raw.as_bytes());
-    ssh::put_string(&mut exchange, &our_kexinit);
+    ssh::put_string(&mut exchange, &opening.kexinit);
     ssh::put_string(&mut exchange, &session.server_kexinit);
     ssh::put_string(&mut exchange, &reply.host_key);
-    let shared = ephemeral.finish(kex, &reply.server_public, &mut exchange)?;
+    exchange.extend_from_slice(&group_fields);
+    let shared = ephemeral.finish(method, &reply.server_public, &mut exchange)?;
     ssh::put_mpint(&mut exchange, &shared);
     let h = digest::digest(hash, &exchange);
+    let alg = job.host_key.as_deref().unwrap_or_default();
+    found.host_key = Some(Ok(described(alg, &reply, h.as_ref())?));
+    Ok(())
+}
+
+/// The host key of a key-exchange reply, with whether its signature over `h` verifies.
+fn described(host_alg: &str, reply: &KexReply, h: &[u8]) -> Result<SshHostKey, ProbeError> {
     let (key, cert) = HostKey::parse_with_certificate(&reply.host_key).map_err(malformed)?;
-    let verified = verify(&key, &reply.signature, h.as_ref()).map_err(malformed)?;
+    let verified = verify(&key, &reply.signature, h).map_err(malformed)?;
     let fp = digest::digest(&digest::SHA256, &key.blob());
     let certificate = cert.map(|c| {
         let time = |t: u64| {
@@ -406,29 +590,52 @@ async fn fetch_host_key(
     })
 }
 
-/// Asks a group-exchange server for a modulus of `preferred` bits; returns the size it gave.
-async fn gex_size(
-    slot: Slot,
+/// Runs one job within the probe's overall timeout, on `reused` or on a connection of its own
+/// (counted in `found`); the error is in the report's words.
+async fn job_on(
+    reused: Option<Session>,
+    job: &Job,
+    server: &KexInit,
     addr: SocketAddr,
     cfg: &ProbeConfig,
-    kex: &str,
-    preferred: u32,
-) -> Result<u32, ProbeError> {
-    let mut session = Session::open(slot, addr, cfg).await?;
-    let server = KexInit::parse(&session.server_kexinit).map_err(malformed)?;
-    let host_keys = server
-        .host_key
-        .iter()
-        .filter(|n| kexinit_rules::valid_name(n))
-        .cloned()
-        .collect();
-    let ours = client_kexinit(&server, kex, host_keys);
-    session.send_payload(&ours.encode([0x5A; 16])).await?;
-    session
-        .send_payload(&ssh::gex_request(preferred.min(1024), preferred, 8192))
-        .await?;
-    let group = session.read_message(ssh::msg::KEX_DH_GEX_GROUP).await?;
-    ssh::gex_group_bits(&group).map_err(malformed)
+    found: &mut Found,
+) -> Result<(), String> {
+    let overall = cfg.timeout * 3;
+    let run = async {
+        let opening = Opening::new(job, server)?;
+        let mut session = match reused {
+            Some(mut s) => {
+                for payload in opening.payloads() {
+                    s.send_payload(payload).await?;
+                }
+                s
+            }
+            None => {
+                found.opened += 1;
+                Session::open(Slot::acquire(cfg).await, addr, cfg, &opening.payloads()).await?
+            }
+        };
+        finish_job(&mut session, job, opening, found).await
+    };
+    match tokio::time::timeout(overall, run).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    }
+}
+
+/// What a connection's job asked and did not get, in the report's words.
+fn missed(job: &Job, found: &mut Found, why: &str) {
+    if let Some(alg) = &job.host_key {
+        if !matches!(found.host_key, Some(Ok(_))) {
+            found.host_key = Some(Err(format!("host key {alg} not fetched: {why}")));
+        }
+    }
+    if let Exchange::Group(_, _, size) = job.exchange {
+        if found.modulus.is_none() {
+            found.modulus = Some(Err(format!("group exchange for {size} bits: {why}")));
+        }
+    }
 }
 
 /// Probes one SSH endpoint; returns the observation and the connections used.
@@ -444,7 +651,7 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
         failed(e, heard)
     })?;
     let mut identified = false;
-    let greeting = tokio::time::timeout(overall, Session::greet(conn, &mut identified)).await;
+    let greeting = tokio::time::timeout(overall, Session::greet(conn, &mut identified, &[])).await;
     let heard = if identified {
         Heard::Protocol
     } else {
@@ -463,86 +670,70 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
     };
     let kexinit =
         KexInit::parse(&first.server_kexinit).map_err(|e| failed(malformed(e), Heard::Protocol))?;
-    let mut connections = 1;
     let mut obs = SshObservation::new(&first.server_id, &first.pre_banner, &kexinit);
-    let method = KEX_METHODS
-        .iter()
-        .find(|(m, _)| kexinit.kex.iter().any(|k| k == m));
-    let groups = host_key_groups(&kexinit.host_key);
-    let gex = [
-        "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group-exchange-sha1",
-    ]
-    .into_iter()
-    .find(|g| kexinit.kex.iter().any(|k| k == g));
-    // Each host key type and each group-exchange size is a connection of its own (the first
-    // host key reuses the first connection), all side by side within the address's
-    // `--per-host` connections; results are read back in this order whatever finishes first.
-    let mut first = Some(first);
-    let host_key_jobs = match method {
-        None => {
-            obs.notes.push("host keys not fetched: the server offers no key exchange the scanner can complete (ECDH, Curve25519, or DH groups 14, 16, 18)".to_owned());
-            Vec::new()
-        }
-        Some((kex, hash)) => groups
+    let offered = |methods: &[(&'static str, &'static digest::Algorithm)]| {
+        methods
             .iter()
-            .map(|alg| {
-                let reused = first.take();
-                connections += u32::from(reused.is_none());
-                async move {
-                    let mut session = match reused {
-                        Some(s) => s,
-                        None => Session::open(Slot::acquire(cfg).await, addr, cfg)
-                            .await
-                            .map_err(|e| format!("host key {alg} not fetched: {e}"))?,
-                    };
-                    match tokio::time::timeout(
-                        overall,
-                        fetch_host_key(&mut session, kex, hash, alg),
-                    )
-                    .await
-                    {
-                        Ok(Ok(key)) => Ok(key),
-                        Ok(Err(e)) => Err(format!("host key {alg} not fetched: {e}")),
-                        Err(_) => Err(format!(
-                            "host key {alg} not fetched: the key exchange timed out"
-                        )),
-                    }
-                }
-            })
-            .collect(),
+            .copied()
+            .find(|(m, _)| kexinit.kex.iter().any(|k| k == m))
     };
-    // The first connection, if no host key needs it, is closed before the others open.
-    drop(first);
-    let gex_jobs: Vec<_> = gex
-        .map(|gex| {
-            GEX_SIZES
-                .iter()
-                .map(|size| async move {
-                    let slot = Slot::acquire(cfg).await;
-                    match tokio::time::timeout(overall, gex_size(slot, addr, cfg, gex, *size)).await
-                    {
-                        Ok(Ok(bits)) => Ok(bits),
-                        Ok(Err(e)) => Err(format!("group exchange for {size} bits: {e}")),
-                        Err(_) => Err(format!("group exchange for {size} bits timed out")),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    connections += gex_jobs.len() as u32;
-    let (host_keys, moduli) = tokio::join!(join_all(host_key_jobs), join_all(gex_jobs));
-    for key in host_keys {
-        match key {
-            Ok(key) => obs.host_keys.push(key),
-            Err(note) => obs.notes.push(note),
-        }
+    let (fixed, gex) = (offered(&KEX_METHODS), offered(&GEX_METHODS));
+    let mut host_keys = host_key_groups(&kexinit.host_key);
+    if fixed.is_none() && gex.is_none() && !host_keys.is_empty() {
+        obs.notes.push("host keys not fetched: the server offers no key exchange the scanner can complete (ECDH, Curve25519, DH groups 14, 16, 18, or group exchange)".to_owned());
+        host_keys.clear();
     }
-    for bits in moduli {
-        match bits {
-            Ok(bits) if !obs.gex_moduli_bits.contains(&bits) => obs.gex_moduli_bits.push(bits),
-            Ok(_) => {}
-            Err(note) => obs.notes.push(note),
+    let jobs = plan(&host_keys, fixed, gex);
+    // Each job is a connection of its own (the first reuses the first connection), all side by
+    // side within the address's `--per-host` connections; results are read back in the jobs'
+    // order whatever finishes first. With no job the first connection is closed here.
+    let mut first = Some(first);
+    let server = &kexinit;
+    let runs = jobs.iter().map(|job| {
+        let reused = first.take();
+        async move {
+            let mut found = Found::default();
+            let outcome = job_on(reused, job, server, addr, cfg, &mut found).await;
+            if let (Err(_), Some((method, hash)), Some(_)) = (&outcome, fixed, &job.host_key) {
+                if matches!(job.exchange, Exchange::Group(..)) {
+                    // Some servers list group exchange and refuse it (paramiko without a
+                    // moduli file): the host key gets a fixed method of its own.
+                    let alone = Job {
+                        host_key: job.host_key.clone(),
+                        exchange: Exchange::Fixed(method, hash),
+                    };
+                    let mut again = Found::default();
+                    if job_on(None, &alone, server, addr, cfg, &mut again)
+                        .await
+                        .is_ok()
+                    {
+                        found.host_key = again.host_key;
+                    }
+                    found.opened += again.opened;
+                }
+            }
+            if let Err(why) = outcome {
+                missed(job, &mut found, &why);
+            }
+            found
+        }
+    });
+    let runs: Vec<_> = runs.collect();
+    drop(first);
+    let mut connections = 1;
+    for found in join_all(runs).await {
+        connections += found.opened;
+        match found.host_key {
+            Some(Ok(key)) => obs.host_keys.push(key),
+            Some(Err(note)) => obs.notes.push(note),
+            None => {}
+        }
+        match found.modulus {
+            Some(Ok(bits)) if !obs.gex_moduli_bits.contains(&bits) => {
+                obs.gex_moduli_bits.push(bits)
+            }
+            Some(Err(note)) => obs.notes.push(note),
+            _ => {}
         }
     }
     if let Some(policy) = cfg.confirm.clone() {
@@ -598,6 +789,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn group_exchange_sizes_ride_on_host_key_exchanges() {
+        let fixed = Some(KEX_METHODS[3]);
+        let gex = Some(GEX_METHODS[0]);
+        let (method, hash) = GEX_METHODS[0];
+        let group = |size| Exchange::Group(method, hash, size);
+        let keys = names(&["rsa-sha2-512", "ecdsa-sha2-nistp256", "ssh-ed25519"]);
+        let job = |key: Option<&str>, exchange| Job {
+            host_key: key.map(str::to_owned),
+            exchange,
+        };
+        // OpenSSH's defaults: four connections instead of seven.
+        assert_eq!(
+            plan(&keys, fixed, gex),
+            [
+                job(Some("rsa-sha2-512"), group(1024)),
+                job(Some("ecdsa-sha2-nistp256"), group(2048)),
+                job(Some("ssh-ed25519"), group(4096)),
+                job(None, group(8192)),
+            ]
+        );
+        let five = names(&["a", "b", "c", "d", "e"]);
+        let (f_method, f_hash) = KEX_METHODS[3];
+        assert_eq!(
+            plan(&five, fixed, gex)[4],
+            job(Some("e"), Exchange::Fixed(f_method, f_hash))
+        );
+        assert_eq!(plan(&five, None, gex)[4], job(Some("e"), group(2048)));
+        assert!(plan(&keys, fixed, None)
+            .iter()
+            .all(|j| j.exchange == Exchange::Fixed(f_method, f_hash)));
+        assert_eq!(plan(&[], fixed, gex).len(), 4);
+        assert!(plan(&keys, None, None).is_empty());
     }
 
     #[test]

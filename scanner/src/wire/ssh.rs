@@ -28,6 +28,10 @@ pub mod msg {
     pub const KEX_ECDH_REPLY: u8 = 31;
     /// SSH_MSG_KEX_DH_GEX_GROUP.
     pub const KEX_DH_GEX_GROUP: u8 = 31;
+    /// SSH_MSG_KEX_DH_GEX_INIT.
+    pub const KEX_DH_GEX_INIT: u8 = 32;
+    /// SSH_MSG_KEX_DH_GEX_REPLY.
+    pub const KEX_DH_GEX_REPLY: u8 = 33;
     /// SSH_MSG_KEX_DH_GEX_REQUEST.
     pub const KEX_DH_GEX_REQUEST: u8 = 34;
 }
@@ -282,7 +286,8 @@ impl KexInit {
     }
 }
 
-/// KEX_ECDH_REPLY (and KEXDH_REPLY): the host key, the server's ephemeral key, the signature.
+/// KEX_ECDH_REPLY (and KEXDH_REPLY, KEX_DH_GEX_REPLY): the host key, the server's ephemeral
+/// key, the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KexReply {
     /// K_S: the host key blob.
@@ -294,11 +299,11 @@ pub struct KexReply {
 }
 
 impl KexReply {
-    /// Parses the payload (message number included).
-    pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
+    /// Parses the payload (message number included), which must be message `expected`.
+    pub fn parse(payload: &[u8], expected: u8) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
         let number = r.u8("KEX reply")?;
-        if number != msg::KEX_ECDH_REPLY {
+        if number != expected {
             return Err(WireError::Invalid {
                 what: "KEX reply",
                 detail: format!("message {number}"),
@@ -325,19 +330,36 @@ pub fn gex_request(min: u32, preferred: u32, max: u32) -> Vec<u8> {
     out
 }
 
-/// The size in bits of the modulus of a KEX_DH_GEX_GROUP payload.
-pub fn gex_group_bits(payload: &[u8]) -> Result<u32, WireError> {
-    let mut r = Reader::new(payload);
-    let number = r.u8("KEX_DH_GEX_GROUP")?;
-    if number != msg::KEX_DH_GEX_GROUP {
-        return Err(WireError::Invalid {
-            what: "KEX_DH_GEX_GROUP",
-            detail: format!("message {number}"),
-        });
+/// KEX_DH_GEX_GROUP: the modulus and generator a group-exchange server hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GexGroup {
+    /// p, as the mpint's bytes (big-endian, maybe with a leading zero).
+    pub prime: Vec<u8>,
+    /// g, likewise.
+    pub generator: Vec<u8>,
+}
+
+impl GexGroup {
+    /// Parses the payload (message number included).
+    pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(payload);
+        let number = r.u8("KEX_DH_GEX_GROUP")?;
+        if number != msg::KEX_DH_GEX_GROUP {
+            return Err(WireError::Invalid {
+                what: "KEX_DH_GEX_GROUP",
+                detail: format!("message {number}"),
+            });
+        }
+        let prime = get_string(&mut r, "group-exchange prime")?.to_vec();
+        let generator = get_string(&mut r, "group-exchange generator")?.to_vec();
+        r.finish("KEX_DH_GEX_GROUP")?;
+        Ok(Self { prime, generator })
     }
-    let p = get_string(&mut r, "group-exchange prime")?;
-    get_string(&mut r, "group-exchange generator")?;
-    Ok(unsigned_bits(p))
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> u32 {
+        unsigned_bits(&self.prime)
+    }
 }
 
 /// Bit length of a big-endian unsigned integer (leading zero bytes allowed).
