@@ -97,8 +97,9 @@ section=$(cat <<EOF
 Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores. Tools: fipsgate $("$FIPSGATE" --version | awk '{print $2}'), ssh-audit $(dpkg-query -W -f='${Version}' ssh-audit) (Debian)${PYPI_VERSION:+, ssh-audit $PYPI_VERSION (PyPI)}.
 Servers: OpenSSH $(/usr/sbin/sshd -V 2>&1 | head -1 | awk -F'[_,]' '{print $2}') \`sshd\`, "fips" (ECDH/DH-group14 kex, AES-GCM/CTR, HMAC-SHA-256, RSA and ECDSA
 host keys, no group exchange) and "default" (Debian's defaults, RSA, ECDSA and Ed25519 host keys,
-group exchange). fipsgate's connections are 1 + one per further host key type + 4 group-exchange
-size probes (1024, 2048, 4096, 8192 bits). "Ground truth" compares kex, cipher and MAC lists with
+group exchange). fipsgate's connections are one per host key type, or four where there is group
+exchange: the sizes 1024, 2048 and 4096 bits ride on the host keys' key exchanges, 8192 is asked
+alone (one more on a port other than 22, where a TLS hello tells SSH first). "Ground truth" compares kex, cipher and MAC lists with
 \`sshd -T\` and the SHA-256 fingerprints of every host key with \`ssh-keygen -lf\`.
 
 $table

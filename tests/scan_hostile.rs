@@ -204,6 +204,58 @@ fn ssh_reset_mid_kexinit(s: &mut TcpStream) {
     reset(s);
 }
 
+/// An SSH binary packet around `payload` (block size 8, 4 to 11 bytes of padding).
+fn ssh_packet(payload: &[u8]) -> Vec<u8> {
+    let mut padding = 8 - (5 + payload.len()) % 8;
+    if padding < 4 {
+        padding += 8;
+    }
+    let mut out = ((1 + payload.len() + padding) as u32)
+        .to_be_bytes()
+        .to_vec();
+    out.push(padding as u8);
+    out.extend_from_slice(payload);
+    out.extend(std::iter::repeat_n(0, padding));
+    out
+}
+
+fn ssh_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Group exchange only, and every group handed out has 65,536 bits: far above the 8,192 asked
+/// for, and a modular exponentiation the scanner must not start.
+fn ssh_group_exchange_of_65536_bits(s: &mut TcpStream) {
+    let mut kexinit = vec![20];
+    kexinit.extend_from_slice(&[0; 16]);
+    for list in [
+        "diffie-hellman-group-exchange-sha256",
+        "ssh-ed25519",
+        "aes128-ctr",
+        "aes128-ctr",
+        "hmac-sha2-256",
+        "hmac-sha2-256",
+        "none",
+        "none",
+        "",
+        "",
+    ] {
+        ssh_string(&mut kexinit, list.as_bytes());
+    }
+    kexinit.extend_from_slice(&[0; 5]);
+    let mut group = vec![31];
+    let mut prime = vec![0];
+    prime.extend(std::iter::repeat_n(0xFF, 8192));
+    ssh_string(&mut group, &prime);
+    ssh_string(&mut group, &[2]);
+    let mut out = SSH_BANNER.to_vec();
+    out.extend(ssh_packet(&kexinit));
+    out.extend(ssh_packet(&group));
+    let _ = s.write_all(&out);
+    reset(s);
+}
+
 /// What a scan of one hostile server must end in.
 #[derive(Clone, Copy, Debug)]
 enum Expect {
@@ -253,6 +305,7 @@ mod each {
         ssh_garbage_after_the_banner: SpeaksFirst, "ssh" => Expect::Error("malformed");
         ssh_reset_mid_banner: SpeaksFirst, "ssh" => Expect::Error("connection_reset");
         ssh_reset_mid_kexinit: SpeaksFirst, "ssh" => Expect::Error("connection_reset");
+        ssh_group_exchange_of_65536_bits: SpeaksFirst, "ssh" => Expect::Partial;
     }
 }
 
@@ -322,11 +375,13 @@ fn expect_one(
     assert_eq!(endpoints.len(), 1, "{name}");
     let e = &endpoints[0];
     eprintln!(
-        "hostile {name}: {} {} in {} ms, peak RSS {rss_kb} kB: {}",
+        "hostile {name}: {} {} in {} ms, peak RSS {rss_kb} kB: {} {}{}",
         e["status"],
         e["error"]["kind"],
         took.as_millis(),
-        e["error"]["message"]
+        e["error"]["message"],
+        e["tls"]["notes"],
+        e["ssh"]["notes"]
     );
 
     assert_eq!(e["service"], service, "{name}: {e}");
@@ -349,9 +404,14 @@ fn expect_one(
         }
         Expect::Partial => {
             assert_eq!(e["status"], "ok", "{name}: {e}");
-            assert!(e["tls"]["versions"].is_array(), "{name}: {e}");
+            let part = if service == "ssh" {
+                &e["ssh"]
+            } else {
+                assert!(e["tls"]["versions"].is_array(), "{name}: {e}");
+                &e["tls"]
+            };
             assert!(
-                e["tls"]["notes"].as_array().is_some_and(|n| !n.is_empty()),
+                part["notes"].as_array().is_some_and(|n| !n.is_empty()),
                 "{name}: a partial result says what it lacks: {e}"
             );
             assert!(matches!(code, Some(0 | 1)), "{name}: exit {code:?}");
