@@ -383,26 +383,49 @@ struct Job {
 }
 
 /// One connection a question: each group-exchange size rides on a host key's exchange where
-/// there is one (the smallest sizes first, so the costliest modulus needs no computing of
-/// ours), leftover host keys use the best fixed method, leftover sizes stop at the modulus.
-/// Host keys come out in `host_keys`' order, and the sizes in [`GEX_SIZES`]' order.
+/// there is one, the smallest sizes first; the largest (8,192 bits) is asked alone wherever a
+/// fixed method can take the host key instead, so neither side computes an 8,192-bit DH.
+/// Leftover host keys use the best fixed method, leftover sizes stop at the modulus. Host keys
+/// come out in `host_keys`' order, and the sizes in [`GEX_SIZES`]' order.
 fn plan(
     host_keys: &[String],
     fixed: Option<(&'static str, &'static digest::Algorithm)>,
     gex: Option<(&'static str, &'static digest::Algorithm)>,
 ) -> Vec<Job> {
-    let sizes: &[u32] = if gex.is_some() { &GEX_SIZES } else { &[] };
-    (0..host_keys.len().max(sizes.len()))
-        .filter_map(|i| {
-            let host_key = host_keys.get(i).cloned();
-            let exchange = match (sizes.get(i), fixed, gex) {
-                (Some(size), _, Some((method, hash))) => Exchange::Group(method, hash, *size),
-                (None, Some((method, hash)), _) => Exchange::Fixed(method, hash),
-                (None, None, Some((method, hash))) => Exchange::Group(method, hash, 2048),
-                _ => return None,
-            };
-            Some(Job { host_key, exchange })
+    let sizes: &[u32] = match gex {
+        Some(_) => &GEX_SIZES,
+        None => &[],
+    };
+    let pairable = match fixed {
+        Some(_) => sizes.len().saturating_sub(1),
+        None => sizes.len(),
+    };
+    let paired = host_keys.len().min(pairable);
+    let alone = match (fixed, gex) {
+        (Some((method, hash)), _) => Some(Exchange::Fixed(method, hash)),
+        (None, Some((method, hash))) => Some(Exchange::Group(method, hash, 2048)),
+        (None, None) => None,
+    };
+    let group = |size: u32| gex.map(|(method, hash)| Exchange::Group(method, hash, size));
+    let job = |host_key: Option<&String>, exchange: Option<Exchange>| {
+        exchange.map(|exchange| Job {
+            host_key: host_key.cloned(),
+            exchange,
         })
+    };
+    let pairs = host_keys.iter().zip(sizes).take(paired);
+    pairs
+        .filter_map(|(key, size)| job(Some(key), group(*size)))
+        .chain(
+            host_keys[paired..]
+                .iter()
+                .filter_map(|key| job(Some(key), alone)),
+        )
+        .chain(
+            sizes[paired..]
+                .iter()
+                .filter_map(|size| job(None, group(*size))),
+        )
         .collect()
 }
 
@@ -812,12 +835,20 @@ mod tests {
                 job(None, group(8192)),
             ]
         );
+        // Four host keys: the fourth takes ECDH rather than an 8192-bit group.
         let five = names(&["a", "b", "c", "d", "e"]);
         let (f_method, f_hash) = KEX_METHODS[3];
+        let ecdh = Exchange::Fixed(f_method, f_hash);
         assert_eq!(
-            plan(&five, fixed, gex)[4],
-            job(Some("e"), Exchange::Fixed(f_method, f_hash))
+            plan(&five, fixed, gex)[3..],
+            [
+                job(Some("d"), ecdh),
+                job(Some("e"), ecdh),
+                job(None, group(8192))
+            ]
         );
+        // Without a fixed method every host key needs group exchange.
+        assert_eq!(plan(&five, None, gex)[3], job(Some("d"), group(8192)));
         assert_eq!(plan(&five, None, gex)[4], job(Some("e"), group(2048)));
         assert!(plan(&keys, fixed, None)
             .iter()
