@@ -36,12 +36,15 @@ type Opened = Option<Waiting>;
 pub(crate) struct Ahead {
     opening: Mutex<VecDeque<JoinHandle<Opened>>>,
     opened: AtomicU32,
-    /// Connections opened ahead that have not yet carried a hello's answer.
+    /// Connections opened ahead that no hello has taken yet. A hello that takes one lets the
+    /// next be opened at once, so a chain's every step, not every other, is sent on a
+    /// connection opened while the answer before it travelled.
     pending: AtomicU32,
     /// Connections opened ahead that carried no answer (closed unused, failed to open, or
     /// closed by the server before their hello): after one, nothing more is opened ahead. With
     /// one pending at a time, the endpoint's connections stay within the sequential probe's
-    /// plus one.
+    /// plus one (plus two where the server closed a connection that waited for its hello
+    /// while the next was already opening).
     unused: Arc<AtomicU32>,
     fastest: Mutex<Option<Duration>>,
 }
@@ -71,11 +74,6 @@ impl Ahead {
     /// Connections opened ahead so far, used or not.
     pub(crate) fn opened(&self) -> u32 {
         self.opened.load(Ordering::Relaxed)
-    }
-
-    /// Records that a connection opened ahead carried its hello's answer.
-    pub(crate) fn used(&self) {
-        self.pending.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Records that a connection opened ahead was of no use: the server closed it before its
@@ -142,6 +140,7 @@ impl Ahead {
             let next = self.opening.lock().ok()?.pop_front()?;
             if let Ok(Some(waiting)) = next.await {
                 if let Some(conn) = waiting.lock().ok().and_then(|mut c| c.take()) {
+                    self.pending.fetch_sub(1, Ordering::Relaxed);
                     return Some(conn);
                 }
             }

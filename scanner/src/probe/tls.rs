@@ -551,7 +551,6 @@ impl TlsProbe {
             // The server may have closed a connection that waited for its hello: only a fresh
             // connection's end is the server's word on the hello.
             if !matches!(answer, Ok(Ok(Answer::Closed))) {
-                self.shared.ahead.used();
                 return answer.unwrap_or_else(|_| Err(Self::answer_timeout(overall)));
             }
             self.shared.ahead.wasted();
