@@ -225,13 +225,7 @@ impl KexInit {
     /// Parses a KEXINIT payload (message number included).
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
-        let number = r.u8("KEXINIT")?;
-        if number != msg::KEXINIT {
-            return Err(WireError::Invalid {
-                what: "KEXINIT",
-                detail: format!("message {number}"),
-            });
-        }
+        message(&mut r, msg::KEXINIT, "KEXINIT")?;
         r.take(16, "KEXINIT cookie")?;
         let k = Self {
             kex: get_name_list(&mut r, "kex_algorithms")?,
@@ -302,13 +296,7 @@ impl KexReply {
     /// Parses the payload (message number included), which must be message `expected`.
     pub fn parse(payload: &[u8], expected: u8) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
-        let number = r.u8("KEX reply")?;
-        if number != expected {
-            return Err(WireError::Invalid {
-                what: "KEX reply",
-                detail: format!("message {number}"),
-            });
-        }
+        message(&mut r, expected, "KEX reply")?;
         let host_key = get_string(&mut r, "host key")?.to_vec();
         let server_public = get_string(&mut r, "server ephemeral key")?.to_vec();
         let signature = get_string(&mut r, "exchange hash signature")?.to_vec();
@@ -343,13 +331,7 @@ impl GexGroup {
     /// Parses the payload (message number included).
     pub fn parse(payload: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(payload);
-        let number = r.u8("KEX_DH_GEX_GROUP")?;
-        if number != msg::KEX_DH_GEX_GROUP {
-            return Err(WireError::Invalid {
-                what: "KEX_DH_GEX_GROUP",
-                detail: format!("message {number}"),
-            });
-        }
+        message(&mut r, msg::KEX_DH_GEX_GROUP, "KEX_DH_GEX_GROUP")?;
         let prime = get_string(&mut r, "group-exchange prime")?.to_vec();
         let generator = get_string(&mut r, "group-exchange generator")?.to_vec();
         r.finish("KEX_DH_GEX_GROUP")?;
@@ -360,6 +342,18 @@ impl GexGroup {
     pub fn bits(&self) -> u32 {
         unsigned_bits(&self.prime)
     }
+}
+
+/// Reads a payload's message number and insists that it is `expected`.
+fn message(r: &mut Reader<'_>, expected: u8, what: &'static str) -> Result<(), WireError> {
+    let number = r.u8(what)?;
+    if number != expected {
+        return Err(WireError::Invalid {
+            what,
+            detail: format!("message {number}"),
+        });
+    }
+    Ok(())
 }
 
 /// Bit length of a big-endian unsigned integer (leading zero bytes allowed).
