@@ -69,7 +69,7 @@ pub struct ScanArgs {
     #[arg(short = 'p', long, value_name = "LIST")]
     pub ports: Option<String>,
     /// Ports probed as SSH at once (comma-separated, ranges allowed; default 22). Elsewhere an
-    /// SSH server is still recognised by its identification, after one TLS hello.
+    /// SSH server is still recognised by its identification, after a TLS 1.2 and a TLS 1.3 hello.
     #[arg(long, value_name = "LIST", default_value = "22")]
     pub ssh_ports: String,
     /// Also report closed and filtered ports of ranges, blocks and port lists (status closed or

@@ -10,20 +10,24 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The fastest answer from which the path counts as slow: a connection's TCP handshake then
 /// costs about as much as the question it carries.
 const SLOW_PATH: Duration = Duration::from_millis(20);
 
-/// How long a connection opened ahead is kept for a hello, from its opening, in fastest
-/// answers: the hello it was opened for follows the answer to the last one, so past two the
-/// chain has ended, and a server that serves one connection at a time must not be kept
-/// waiting on it.
-const KEPT_ANSWERS: f64 = 2.0;
+/// How long a connection opened ahead is kept for a hello after the answer to the hello it was
+/// opened beside, in fastest answers: the hello it was opened for follows that answer at once,
+/// so past one the chain has ended, and a server that serves one connection at a time must
+/// not be kept waiting on it.
+const KEPT_ANSWERS: f64 = 1.0;
 
 /// The shortest time a connection opened ahead is kept.
 const KEPT_FLOOR: Duration = Duration::from_millis(30);
+
+/// Held by the hello a connection was opened beside until that hello's answer begins.
+pub(crate) struct Beside(#[allow(dead_code)] oneshot::Sender<()>);
 
 /// A connection opened ahead, until it is taken or has waited too long.
 type Waiting = Arc<Mutex<Option<Conn>>>;
@@ -84,31 +88,32 @@ impl Ahead {
 
     /// Opens one connection ahead, when the path is slow, the scan paces no connections
     /// (`--rate`, `--delay`), every connection opened ahead so far carried an answer, and the
-    /// address has a free place within `--per-host` now.
-    pub(crate) fn open(&self, addr: SocketAddr, cfg: &ProbeConfig) {
+    /// address has a free place within `--per-host` now. The hello it is opened beside holds
+    /// the returned guard until its answer begins: unused, the connection is closed a fastest
+    /// answer after that (however late the answer, as behind a server that serves one
+    /// connection at a time), or after the probe's timeout.
+    pub(crate) fn open(&self, addr: SocketAddr, cfg: &ProbeConfig) -> Option<Beside> {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
-            return;
+            return None;
         }
-        let Some(fastest) = self.fastest().filter(|f| *f >= SLOW_PATH) else {
-            return;
-        };
+        let fastest = self.fastest().filter(|f| *f >= SLOW_PATH)?;
         if self.unused.load(Ordering::Relaxed) > 0 {
-            return;
+            return None;
         }
         let Ok(mut opening) = self.opening.lock() else {
-            return;
+            return None;
         };
         // Several pending at once could all end unused when their chains end together.
         if self.pending.load(Ordering::Relaxed) > 0 {
-            return;
+            return None;
         }
-        let Some(slot) = Slot::try_acquire(cfg) else {
-            return;
-        };
+        let slot = Slot::try_acquire(cfg)?;
         self.opened.fetch_add(1, Ordering::Relaxed);
         self.pending.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
-        let until = tokio::time::Instant::now() + fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
+        let (beside, answered) = oneshot::channel();
+        let latest = tokio::time::Instant::now() + cfg.timeout;
+        let kept = fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
         let unused = self.unused.clone();
         opening.push_back(tokio::spawn(async move {
             let opened = async {
@@ -123,7 +128,9 @@ impl Ahead {
             let waiting: Waiting = Arc::new(Mutex::new(Some(conn)));
             let closing = waiting.clone();
             tokio::spawn(async move {
-                tokio::time::sleep_until(until).await;
+                // Answered or given up, the guard is dropped: either way the wait ends.
+                let _ = tokio::time::timeout_at(latest, answered).await;
+                tokio::time::sleep(kept).await;
                 if let Some(conn) = closing.lock().ok().and_then(|mut c| c.take()) {
                     unused.fetch_add(1, Ordering::Relaxed);
                     drop(conn);
@@ -131,6 +138,7 @@ impl Ahead {
             });
             Some(waiting)
         }));
+        Some(Beside(beside))
     }
 
     /// A connection opened ahead that is ready for a hello (waiting for one still opening), or

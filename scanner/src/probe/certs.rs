@@ -180,6 +180,13 @@ pub enum KeyFamily {
 }
 
 impl KeyFamily {
+    /// The family of a key that signs with this TLS 1.3 scheme.
+    pub fn of_scheme(code: u16) -> Option<Self> {
+        [Self::Rsa, Self::Ecdsa, Self::Ed25519]
+            .into_iter()
+            .find(|f| f.schemes().iter().any(|s| u16::from(*s) == code))
+    }
+
     fn schemes(self) -> Vec<SignatureScheme> {
         match self {
             Self::Rsa => vec![
@@ -219,14 +226,16 @@ pub const TLS13_SCHEMES: [SignatureScheme; 7] = [
     SignatureScheme::ED25519,
 ];
 
-/// Completes a TLS 1.3 handshake that accepts only certificates of one key family, and returns
-/// the chain. An error means the server holds no such certificate (or refused the handshake).
+/// Completes a TLS 1.3 handshake that accepts only certificates of these key families, and
+/// returns the chain. An error means the server holds no such certificate (or refused the
+/// handshake).
 pub async fn fetch_tls13(
     addr: SocketAddr,
     cfg: &ProbeConfig,
-    family: KeyFamily,
+    families: &[KeyFamily],
 ) -> Result<Tls13Certificates, ProbeError> {
-    handshake_tls13(addr, cfg, family.schemes()).await
+    let schemes = families.iter().flat_map(|f| f.schemes()).collect();
+    handshake_tls13(addr, cfg, schemes).await
 }
 
 /// What one real TLS 1.3 handshake (rustls, every suite and group it has) says of a server

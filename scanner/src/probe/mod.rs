@@ -194,6 +194,20 @@ impl Default for ProbeConfig {
     }
 }
 
+/// Seeds the crypto library's random generator on a thread of its own, once per process. Its
+/// first use runs the FIPS entropy source's start-up tests (40-100 ms of CPU here), which would
+/// otherwise stall the runtime thread of the first handshake or key exchange that needs them.
+pub(crate) fn warm_up_randomness() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| {
+            let mut byte = [0u8; 1];
+            // A failure here is met again, and reported, by the handshake that needs it.
+            let _ = aws_lc_rs::rand::fill(&mut byte);
+        });
+    });
+}
+
 /// A place among the connections one address may have at once (`--per-host`), held as long
 /// as the connection lives.
 pub(crate) struct Slot(#[allow(dead_code)] Option<OwnedSemaphorePermit>);

@@ -663,6 +663,8 @@ fn missed(job: &Job, found: &mut Found, why: &str) {
 
 /// Probes one SSH endpoint; returns the observation and the connections used.
 pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservation, u32), Failure> {
+    // Key exchanges need it once the first KEXINIT is read.
+    super::warm_up_randomness();
     let overall = cfg.timeout * 3;
     let failed = |error: ProbeError, heard: Heard| Failure {
         error,

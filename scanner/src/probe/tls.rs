@@ -17,13 +17,15 @@ use crate::wire::server_hello::{ServerHello, Sslv2ServerHello};
 use crate::wire::server_key_exchange::{self, KeyExchangeKind, KeyExchangeParams};
 use crate::wire::WireError;
 use fipsgate_cipher_db::tls::{self, TlsVersion};
-use futures_util::future::join_all;
+use futures_util::future::{join_all, maybe_done, select, Either, MaybeDone};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
 
 /// Most suites offered in one hello after a server dropped a large hello.
 const SPLIT_SUITES: usize = 64;
@@ -85,6 +87,15 @@ struct LegacyVersions {
     groups_read: bool,
 }
 
+/// Runs `main` to its end while `side` makes progress beside it; `side` may end sooner or
+/// later, and keeps its output for whoever awaits it next.
+async fn beside<F: Future, S: Future>(main: F, side: Pin<&mut MaybeDone<S>>) -> F::Output {
+    match select(Box::pin(main), side).await {
+        Either::Left((out, _)) => out,
+        Either::Right(((), main)) => main.await,
+    }
+}
+
 /// Awaits a job that may not be there.
 async fn optional<T>(job: Option<impl Future<Output = T>>) -> Option<T> {
     match job {
@@ -135,6 +146,8 @@ pub struct TlsProbe {
     /// opened ahead while the answer is on its way.
     in_chain: bool,
     max_suites: Option<usize>,
+    /// The next hello may go beside the first one, once the port has taken a connection.
+    beside_first: bool,
     /// The server refuses hellos that carry extensions: send none.
     without_extensions: bool,
     /// What every fork of this probe shares.
@@ -176,6 +189,9 @@ struct Shared {
     failed: std::sync::Mutex<Option<ProbeError>>,
     /// Whether the scanner's TLS 1.3 hellos found TLS 1.3, once known.
     tls13: tokio::sync::watch::Sender<Option<bool>>,
+    /// The port took a connection ready for a hello (its STARTTLS dialogue done), or the probe
+    /// failed.
+    ready: tokio::sync::watch::Sender<bool>,
     /// Connections opened ahead for the next steps of chains.
     ahead: Ahead,
 }
@@ -189,8 +205,12 @@ impl Shared {
         self.broken.load(Ordering::Relaxed)
     }
 
-    /// Says whether the TLS 1.3 hellos found TLS 1.3 (the first word stands).
+    /// Says whether the TLS 1.3 hellos found TLS 1.3 (the first word stands). Found, real
+    /// TLS 1.3 handshakes will follow, and they need the crypto library's randomness.
     fn tls13_found(&self, found: bool) {
+        if found {
+            super::warm_up_randomness();
+        }
         self.tls13.send_if_modified(|known| {
             let first = known.is_none();
             known.get_or_insert(found);
@@ -222,10 +242,24 @@ impl Shared {
         }
     }
 
+    /// The turn of [`Self::turn`], or, once the port has taken a connection ready for a hello,
+    /// no turn at all: for the one hello that may go beside the first.
+    async fn turn_or_ready(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, ProbeError> {
+        let mut ready = self.ready.subscribe();
+        tokio::select! {
+            turn = self.turn() => turn,
+            _ = ready.wait_for(|r| *r) => match self.failed.lock().ok().and_then(|f| f.clone()) {
+                Some(e) => Err(e),
+                None => Ok(None),
+            },
+        }
+    }
+
     fn fail(&self, e: &ProbeError) {
         if let Ok(mut failed) = self.failed.lock() {
             failed.get_or_insert_with(|| e.clone());
         }
+        self.ready.send_replace(true);
     }
 
     /// Whether the server has left so many hellos unanswered, without ever answering one, that
@@ -314,6 +348,7 @@ impl TlsProbe {
             cfg,
             connections: 0,
             in_chain: false,
+            beside_first: false,
             max_suites: None,
             without_extensions: false,
             shared: Arc::default(),
@@ -458,7 +493,12 @@ impl TlsProbe {
     async fn exchange(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
         // Until the server has answered once, hellos go one at a time: a server that never
         // answers costs what it did when the probe was sequential, not a deadline per fork.
-        let _turn = self.shared.turn().await?;
+        let _turn = if self.beside_first {
+            self.beside_first = false;
+            self.shared.turn_or_ready().await?
+        } else {
+            self.shared.turn().await?
+        };
         if self.shared.broken() {
             return Ok(Answer::Silent);
         }
@@ -587,7 +627,10 @@ impl TlsProbe {
         let mut conn = Conn::open_in(slot, self.addr, &self.cfg).await?;
         self.connected = true;
         match conn.start_tls(self.addr, &self.cfg).await {
-            Ok(()) => self.spoke |= self.cfg.starttls.is_some(),
+            Ok(()) => {
+                self.spoke |= self.cfg.starttls.is_some();
+                self.shared.ready.send_replace(true);
+            }
             Err(e) => {
                 // A refusal in the protocol's own words still names the service.
                 self.spoke |= e.kind == ErrorKind::Starttls;
@@ -643,9 +686,11 @@ impl TlsProbe {
                 Err(e)
             };
         }
-        if self.in_chain {
-            self.shared.ahead.open(self.addr, &self.cfg);
-        }
+        let mut beside = if self.in_chain {
+            self.shared.ahead.open(self.addr, &self.cfg)
+        } else {
+            None
+        };
         let sent_at = tokio::time::Instant::now();
         let mut reader = FlightReader::new(self.cfg.max_handshake_message);
         let mut buf = vec![0u8; 16 * 1024];
@@ -653,6 +698,7 @@ impl TlsProbe {
             let received = conn.recv(&mut buf).await;
             if reader.buffered() == 0 && matches!(received, Ok(n) if n > 0) {
                 self.shared.ahead.answered_after(sent_at.elapsed());
+                drop(beside.take());
             }
             if matches!(received, Ok(0) | Err(_)) && reader.buffered() > 0 {
                 self.cut_short += 1;
@@ -940,18 +986,35 @@ impl TlsProbe {
     /// `--per-host`, and what each line of questions learned is taken back in a fixed order.
     pub async fn run(&mut self) -> Result<TlsObservation, ProbeError> {
         let default = HelloOptions::default();
+        let (first_pick, picked) = oneshot::channel();
         let tls13_job = self.forked(|mut p| async move {
-            let found = p.eliminate_tls13().await;
+            let found = p.eliminate_tls13(first_pick).await;
             // Whatever ended it, nobody waits for its word any longer.
             p.shared.tls13_found(matches!(found, Ok(Some(_))));
             (p, found)
         });
+        // TLS 1.3's groups run through both rounds: the second round needs nothing of them.
+        // Whatever is awaited until they are taken back runs beside them, so that they never
+        // stall (a server that serves one connection at a time would wait on their hello).
+        let tls13_groups_job = self.forked(|mut p| async move {
+            let found = match picked.await {
+                Ok((suite, first_group)) => p.tls13_groups(suite, first_group).await,
+                Err(_) => Ok(()),
+            };
+            (p, found)
+        });
+        // Boxed, as is what runs beside it: both are large, and debug builds' worker stacks
+        // are not.
+        let mut tls13_groups = Box::pin(maybe_done(tls13_groups_job));
         let sslv2_job = self.forked(|mut p| async move {
             let found = p.probe_sslv2().await;
             (p, found)
         });
-        let (legacy, (tls13_fork, tls13), (sslv2_fork, sslv2)) =
-            tokio::join!(self.eliminate_legacy(&default), tls13_job, sslv2_job);
+        let (legacy, (tls13_fork, tls13), (sslv2_fork, sslv2)) = beside(
+            async { tokio::join!(self.eliminate_legacy(&default), tls13_job, sslv2_job) },
+            tls13_groups.as_mut(),
+        )
+        .await;
         self.absorb(tls13_fork);
         self.absorb(sslv2_fork);
         let mut found = legacy?;
@@ -960,7 +1023,7 @@ impl TlsProbe {
         if found.accepted.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             // Old stacks reset on any extension: try once more with bare hellos.
             self.without_extensions = true;
-            found = self.eliminate_legacy(&default).await?;
+            found = beside(self.eliminate_legacy(&default), tls13_groups.as_mut()).await?;
             if found.accepted.is_empty() {
                 self.without_extensions = false;
             } else {
@@ -982,8 +1045,11 @@ impl TlsProbe {
         // Only a server that answers some TLS version shows that its silence is a choice.
         let answers_some_version = !legacy.is_empty() || tls13.is_some();
         if answers_some_version && !self.without_extensions {
-            self.settle_unanswered_versions(&mut legacy, unanswered)
-                .await?;
+            beside(
+                self.settle_unanswered_versions(&mut legacy, unanswered),
+                tls13_groups.as_mut(),
+            )
+            .await?;
         }
         if self.cut_short > 0 {
             self.obs.notes.push(format!(
@@ -1012,7 +1078,7 @@ impl TlsProbe {
                         let _ = seeds.send(SchemeSeed::of(h, flight, false));
                     }
                     drop(seeds);
-                    self.tls12_signature_schemes(found).await?
+                    beside(self.tls12_signature_schemes(found), tls13_groups.as_mut()).await?
                 }
                 None => Vec::new(),
             };
@@ -1099,12 +1165,13 @@ impl TlsProbe {
                 (p, ())
             })
         });
-        let (prefs, groups, fallback, confirm, tls13_read) = tokio::join!(
+        let (prefs, groups, fallback, confirm, tls13_read, ()) = tokio::join!(
             join_all(pref_jobs),
             optional(groups_job),
             optional(fallback_job),
             optional(confirm_job),
-            optional(tls13_job)
+            optional(tls13_job),
+            tls13_groups.as_mut(),
         );
         let mut error = None;
         for (i, ((version, picks), (fork, pref))) in legacy.iter().zip(prefs).enumerate() {
@@ -1151,6 +1218,12 @@ impl TlsProbe {
         }
         for (fork, ()) in [confirm, tls13_read].into_iter().flatten() {
             self.absorb(fork);
+        }
+        if let Some((fork, found)) = tls13_groups.as_mut().take_output() {
+            self.absorb(fork);
+            if let Err(e) = found {
+                error.get_or_insert(e);
+            }
         }
         if let Some(e) = error {
             return Err(e);
@@ -1265,13 +1338,19 @@ impl TlsProbe {
         }
     }
 
-    /// TLS 1.3 suites and groups from HelloRetryRequests; returns the suites and preference.
-    /// The first answer names a suite and the server's group: from there the rest of the suites
-    /// and the rest of the groups are eliminated side by side.
-    async fn eliminate_tls13(&mut self) -> Result<Option<(Vec<u16>, Option<bool>)>, ProbeError> {
+    /// TLS 1.3 suites from HelloRetryRequests; returns the suites and preference. The first
+    /// answer names a suite and, when it was a HelloRetryRequest, the server's group: both go to
+    /// `first_pick` at once, so the elimination of the groups (the longest chain of questions
+    /// a scan asks) starts beside the rest of the suites.
+    async fn eliminate_tls13(
+        &mut self,
+        first_pick: oneshot::Sender<(u16, Option<u16>)>,
+    ) -> Result<Option<(Vec<u16>, Option<bool>)>, ProbeError> {
         let all = suites_for(TlsVersion::Tls13);
         let hello = self.hello(TlsVersion::Tls13, &all, &HelloOptions::default());
-        // The version's own absence is settled by a real handshake (confirm_no_tls13).
+        // The version's own absence is settled by a real handshake (confirm_no_tls13). The
+        // longest chain of questions starts here: its hello does not wait for the first answer.
+        self.beside_first = true;
         let first = match self.exchange(&hello).await? {
             Answer::Hello(h, _)
                 if h.negotiated_version().ok() == Some(0x0304) && all.contains(&h.cipher_suite) =>
@@ -1289,15 +1368,9 @@ impl TlsProbe {
             self.obs.features.hello_retry_request = Some(true);
             first_group = first.key_share_group().ok().flatten();
         }
-        let suite = first.cipher_suite;
-        let rest = self.forked(|mut p| async move {
-            let suites = p.tls13_suites_after(suite).await;
-            (p, suites)
-        });
-        let (groups, (fork, suites)) = tokio::join!(self.tls13_groups(suite, first_group), rest);
-        self.absorb(fork);
-        groups?;
-        suites.map(Some)
+        // The groups' job may have ended already (the probe failed): nothing waits then.
+        let _ = first_pick.send((first.cipher_suite, first_group));
+        self.tls13_suites_after(first.cipher_suite).await.map(Some)
     }
 
     /// The TLS 1.3 suites after the first (`first`), by elimination, and whether the server
@@ -1835,34 +1908,44 @@ impl TlsProbe {
     }
 
     /// TLS 1.3 certificates need a real handshake: one per key family the server holds, but
-    /// those whose chains (`have`) were read already.
+    /// those whose chains (`have`) were read already. Each handshake accepts every family not
+    /// yet seen, so a server without another certificate costs one.
     async fn tls13_certificates(&mut self, have: &[String]) {
-        let families = [
+        let mut wanted: Vec<_> = [
             (KeyFamily::Ecdsa, "ec"),
             (KeyFamily::Rsa, "rsa"),
             (KeyFamily::Ed25519, "ed25519"),
-        ];
-        let wanted: Vec<_> = families
-            .into_iter()
-            .filter(|(_, key_type)| !have.iter().any(|k| k == key_type))
-            .collect();
-        self.connections += wanted.len() as u32;
-        let fetches = wanted
-            .iter()
-            .map(|(family, _)| certs::fetch_tls13(self.addr, &self.cfg, *family));
-        for ((_, key_type), fetched) in wanted.iter().zip(join_all(fetches).await) {
-            match fetched {
+        ]
+        .into_iter()
+        .filter(|(_, key_type)| !have.iter().any(|k| k == key_type))
+        .collect();
+        while !wanted.is_empty() {
+            self.connections += 1;
+            let families: Vec<KeyFamily> = wanted.iter().map(|(family, _)| *family).collect();
+            match certs::fetch_tls13(self.addr, &self.cfg, &families).await {
                 Ok(got) => {
                     self.learn_tls13_handshake(&got);
+                    let family = got.signature_scheme.and_then(KeyFamily::of_scheme);
+                    let before = wanted.len();
+                    wanted.retain(|(f, _)| Some(*f) != family);
+                    if wanted.len() == before {
+                        break;
+                    }
                 }
-                Err(e) if e.kind == ErrorKind::TlsAlert => {}
+                Err(e) if e.kind == ErrorKind::TlsAlert => break,
                 Err(e) if e.kind == ErrorKind::Malformed => {
                     self.tls13_violation.get_or_insert(e.message);
+                    break;
                 }
-                Err(e) => self.obs.notes.push(format!(
-                    "TLS 1.3 certificate fetch ({key_type}): {}",
-                    e.message
-                )),
+                Err(e) => {
+                    let key_types: Vec<&str> = wanted.iter().map(|(_, k)| *k).collect();
+                    self.obs.notes.push(format!(
+                        "TLS 1.3 certificate fetch ({}): {}",
+                        key_types.join(", "),
+                        e.message
+                    ));
+                    break;
+                }
             }
         }
     }
@@ -1871,7 +1954,8 @@ impl TlsProbe {
 /// Probes one TLS endpoint: what it saw, or why it failed, with the connections it made.
 pub async fn probe(addr: SocketAddr, cfg: ProbeConfig) -> Result<(TlsObservation, u32), Failure> {
     let mut probe = TlsProbe::new(addr, cfg);
-    match probe.run().await {
+    // Boxed: the enumeration's state is large, and a worker's stack is 2 MiB.
+    match Box::pin(probe.run()).await {
         Ok(obs) => Ok((obs, probe.connections_opened())),
         Err(error) => Err(Failure {
             heard: probe.heard(&error),
