@@ -131,8 +131,8 @@ fn across_a_slow_path(port: u16) -> Value {
     // Connections opened ahead wait for the last answer before their hello; one at a time,
     // a connection carries its hello at once (but for the scanner's own start-up work, such as
     // the first TLS 1.3 handshake's key shares).
-    // One is open ahead at a time (so that at most one ends unused), and a server that answers
-    // side by side leaves few chains waiting: at least two must show.
+    // At most two are open ahead at a time (so that at most two end unused), and a server
+    // that answers side by side leaves few chains waiting: at least two must show.
     let late = |waits: &[f64]| waits.iter().filter(|w| **w >= 10.0).count();
     assert!(late(&ahead) >= late(&fresh) + 2, "{ahead:?} {fresh:?}");
     side_by_side

@@ -7,7 +7,7 @@ use super::{Conn, ProbeConfig, Slot};
 use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -27,7 +27,16 @@ const KEPT_ANSWERS: f64 = 1.0;
 const KEPT_FLOOR: Duration = Duration::from_millis(30);
 
 /// Held by the hello a connection was opened beside until that hello's answer begins.
-pub(crate) struct Beside(#[allow(dead_code)] oneshot::Sender<()>);
+pub(crate) struct Beside {
+    _answer_begun: oneshot::Sender<()>,
+    answered: Arc<AtomicBool>,
+}
+
+impl Drop for Beside {
+    fn drop(&mut self) {
+        self.answered.store(true, Ordering::Relaxed);
+    }
+}
 
 /// A connection opened ahead, until it is taken or has waited too long.
 type Waiting = Arc<Mutex<Option<Conn>>>;
@@ -35,19 +44,42 @@ type Waiting = Arc<Mutex<Option<Conn>>>;
 /// A connection being opened ahead: its place once open (none if it failed).
 type Opened = Option<Waiting>;
 
+/// A connection being opened ahead for the chain of questions whose hello it was opened beside.
+struct Reserved {
+    /// The chain (the probe's fork) that has it first.
+    owner: u64,
+    /// It was opened for the chain that sets an endpoint's scan time.
+    critical: bool,
+    /// The answer to the hello it was opened beside has begun: the chain's next hello, which
+    /// follows at once, has had its chance at it.
+    answered: Arc<AtomicBool>,
+    opening: JoinHandle<Opened>,
+}
+
+/// The owner of a connection whose line of questions has been taken back.
+const NOBODY: u64 = u64::MAX;
+
+impl Reserved {
+    /// Whether a hello of another chain may take it.
+    fn spare(&self) -> bool {
+        self.owner == NOBODY || self.answered.load(Ordering::Relaxed)
+    }
+}
+
 /// The connections one endpoint's probe opened ahead, and what tells whether to.
 #[derive(Default)]
 pub(crate) struct Ahead {
-    opening: Mutex<VecDeque<JoinHandle<Opened>>>,
+    opening: Mutex<VecDeque<Reserved>>,
     opened: AtomicU32,
-    /// Connections opened ahead that no hello has taken yet. A hello that takes one lets the
-    /// next be opened at once, so a chain's every step, not every other, is sent on a
-    /// connection opened while the answer before it travelled.
-    pending: AtomicU32,
+    /// Connections opened ahead that no hello has taken yet, for the critical chain and for
+    /// the others: one of each at a time. A hello that takes one lets the next be opened at
+    /// once, so a chain's every step, not every other, is sent on a connection opened while
+    /// the answer before it travelled.
+    pending: [AtomicU32; 2],
     /// Connections opened ahead that carried no answer (closed unused, failed to open, or
     /// closed by the server before their hello): after one, nothing more is opened ahead. With
-    /// one pending at a time, the endpoint's connections stay within the sequential probe's
-    /// plus one (plus two where the server closed a connection that waited for its hello
+    /// two pending at a time, the endpoint's connections stay within the sequential probe's
+    /// plus two (plus three where the server closed a connection that waited for its hello
     /// while the next was already opening).
     unused: Arc<AtomicU32>,
     fastest: Mutex<Option<Duration>>,
@@ -86,13 +118,20 @@ impl Ahead {
         self.unused.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Opens one connection ahead, when the path is slow, the scan paces no connections
-    /// (`--rate`, `--delay`), every connection opened ahead so far carried an answer, and the
-    /// address has a free place within `--per-host` now. The hello it is opened beside holds
-    /// the returned guard until its answer begins: unused, the connection is closed a fastest
-    /// answer after that (however late the answer, as behind a server that serves one
-    /// connection at a time), or after the probe's timeout.
-    pub(crate) fn open(&self, addr: SocketAddr, cfg: &ProbeConfig) -> Option<Beside> {
+    /// Opens one connection ahead for the chain `owner`, when the path is slow, the scan paces
+    /// no connections (`--rate`, `--delay`), every connection opened ahead so far carried an
+    /// answer, none is pending for the same class of chain (`critical` or not), and the
+    /// address has a free place within `--per-host` now. The chain has it first; the hello it
+    /// is opened beside holds the returned guard until its answer begins. Unused, it is closed
+    /// a fastest answer after that (however late the answer, as behind a server that serves
+    /// one connection at a time), or after the probe's timeout.
+    pub(crate) fn open(
+        &self,
+        addr: SocketAddr,
+        cfg: &ProbeConfig,
+        owner: u64,
+        critical: bool,
+    ) -> Option<Beside> {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return None;
         }
@@ -104,18 +143,20 @@ impl Ahead {
             return None;
         };
         // Several pending at once could all end unused when their chains end together.
-        if self.pending.load(Ordering::Relaxed) > 0 {
+        let pending = &self.pending[usize::from(critical)];
+        if pending.load(Ordering::Relaxed) > 0 {
             return None;
         }
         let slot = Slot::try_acquire(cfg)?;
         self.opened.fetch_add(1, Ordering::Relaxed);
-        self.pending.fetch_add(1, Ordering::Relaxed);
+        pending.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
-        let (beside, answered) = oneshot::channel();
+        let (answer_begun, answer) = oneshot::channel();
+        let answered = Arc::new(AtomicBool::new(false));
         let latest = tokio::time::Instant::now() + cfg.timeout;
         let kept = fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
         let unused = self.unused.clone();
-        opening.push_back(tokio::spawn(async move {
+        let opening_now = tokio::spawn(async move {
             let opened = async {
                 let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
                 conn.start_tls(addr, &cfg).await.ok()?;
@@ -129,7 +170,7 @@ impl Ahead {
             let closing = waiting.clone();
             tokio::spawn(async move {
                 // Answered or given up, the guard is dropped: either way the wait ends.
-                let _ = tokio::time::timeout_at(latest, answered).await;
+                let _ = tokio::time::timeout_at(latest, answer).await;
                 tokio::time::sleep(kept).await;
                 if let Some(conn) = closing.lock().ok().and_then(|mut c| c.take()) {
                     unused.fetch_add(1, Ordering::Relaxed);
@@ -137,18 +178,44 @@ impl Ahead {
                 }
             });
             Some(waiting)
-        }));
-        Some(Beside(beside))
+        });
+        opening.push_back(Reserved {
+            owner,
+            critical,
+            answered: answered.clone(),
+            opening: opening_now,
+        });
+        Some(Beside {
+            _answer_begun: answer_begun,
+            answered,
+        })
     }
 
-    /// A connection opened ahead that is ready for a hello (waiting for one still opening), or
-    /// none: those that failed or were closed after waiting too long are passed over.
-    pub(crate) async fn take(&self) -> Option<Conn> {
+    /// Hands the connections opened ahead for the chain `owner`, which has ended, to any hello.
+    pub(crate) fn release(&self, owner: u64) {
+        if let Ok(mut opening) = self.opening.lock() {
+            for reserved in opening.iter_mut().filter(|r| r.owner == owner) {
+                reserved.owner = NOBODY;
+            }
+        }
+    }
+
+    /// A connection opened ahead for a hello of the chain `owner`: its own (waiting for one
+    /// still opening), or one whose chain has ended; none if there is neither. Those that
+    /// failed or were closed after waiting too long are passed over.
+    pub(crate) async fn take(&self, owner: u64) -> Option<Conn> {
         loop {
-            let next = self.opening.lock().ok()?.pop_front()?;
-            if let Ok(Some(waiting)) = next.await {
+            let next = {
+                let mut opening = self.opening.lock().ok()?;
+                let at = opening
+                    .iter()
+                    .position(|r| r.owner == owner)
+                    .or_else(|| opening.iter().position(Reserved::spare))?;
+                opening.remove(at)?
+            };
+            if let Ok(Some(waiting)) = next.opening.await {
                 if let Some(conn) = waiting.lock().ok().and_then(|mut c| c.take()) {
-                    self.pending.fetch_sub(1, Ordering::Relaxed);
+                    self.pending[usize::from(next.critical)].fetch_sub(1, Ordering::Relaxed);
                     return Some(conn);
                 }
             }
@@ -161,8 +228,8 @@ impl Drop for Ahead {
     /// stopped.
     fn drop(&mut self) {
         if let Ok(opening) = self.opening.get_mut() {
-            for handle in opening.drain(..) {
-                handle.abort();
+            for reserved in opening.drain(..) {
+                reserved.opening.abort();
             }
         }
     }

@@ -22,7 +22,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
@@ -148,6 +148,12 @@ pub struct TlsProbe {
     max_suites: Option<usize>,
     /// The next hello may go beside the first one, once the port has taken a connection.
     beside_first: bool,
+    /// Which fork of the endpoint's probe this is (0 for the probe itself): a connection opened
+    /// ahead beside one of its hellos is its own first.
+    fork_id: u64,
+    /// This fork asks the chain of questions that sets the endpoint's scan time (TLS 1.3's
+    /// groups): it has a connection opened ahead of its own.
+    critical: bool,
     /// The server refuses hellos that carry extensions: send none.
     without_extensions: bool,
     /// What every fork of this probe shares.
@@ -194,6 +200,8 @@ struct Shared {
     ready: tokio::sync::watch::Sender<bool>,
     /// Connections opened ahead for the next steps of chains.
     ahead: Ahead,
+    /// Forks made so far.
+    forks: AtomicU64,
 }
 
 impl Shared {
@@ -349,6 +357,8 @@ impl TlsProbe {
             connections: 0,
             in_chain: false,
             beside_first: false,
+            fork_id: 0,
+            critical: false,
             max_suites: None,
             without_extensions: false,
             shared: Arc::default(),
@@ -370,6 +380,7 @@ impl TlsProbe {
         Self {
             max_suites: self.max_suites,
             without_extensions: self.without_extensions,
+            fork_id: self.shared.forks.fetch_add(1, Ordering::Relaxed) + 1,
             shared: self.shared.clone(),
             ..Self::new(self.addr, self.cfg.clone())
         }
@@ -378,6 +389,7 @@ impl TlsProbe {
     /// Takes back what a fork learned. Forks are absorbed in the order the sequential probe
     /// asked their questions, so the report does not depend on which answer came first.
     fn absorb(&mut self, fork: Self) {
+        self.shared.ahead.release(fork.fork_id);
         self.connections += fork.connections;
         self.max_suites = self.max_suites.or(fork.max_suites);
         self.connected |= fork.connected;
@@ -582,7 +594,7 @@ impl TlsProbe {
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
         let overall = self.cfg.timeout * 3;
-        if let Some(conn) = self.shared.ahead.take().await {
+        if let Some(conn) = self.shared.ahead.take(self.fork_id).await {
             // What connect() records for a connection it opens.
             self.connected = true;
             self.spoke |= self.cfg.starttls.is_some();
@@ -687,7 +699,9 @@ impl TlsProbe {
             };
         }
         let mut beside = if self.in_chain {
-            self.shared.ahead.open(self.addr, &self.cfg)
+            self.shared
+                .ahead
+                .open(self.addr, &self.cfg, self.fork_id, self.critical)
         } else {
             None
         };
@@ -997,6 +1011,7 @@ impl TlsProbe {
         // Whatever is awaited until they are taken back runs beside them, so that they never
         // stall (a server that serves one connection at a time would wait on their hello).
         let tls13_groups_job = self.forked(|mut p| async move {
+            p.critical = true;
             let found = match picked.await {
                 Ok((suite, first_group)) => p.tls13_groups(suite, first_group).await,
                 Err(_) => Ok(()),
