@@ -350,6 +350,11 @@ impl Conn {
         }
     }
 
+    /// Closes the connection and keeps its place, for another connection to the address.
+    pub(crate) fn into_slot(self) -> Slot {
+        self.slot
+    }
+
     /// The underlying stream, for a real TLS handshake, and the place it holds.
     pub(crate) fn into_stream(self) -> (TcpStream, Slot) {
         (self.stream, self.slot)

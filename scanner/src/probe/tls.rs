@@ -148,6 +148,11 @@ pub struct TlsProbe {
     max_suites: Option<usize>,
     /// The next hello may go beside the first one, once the port has taken a connection.
     beside_first: bool,
+    /// The place of the next hello's connection is kept after its answer, for `passed_slot`.
+    passes_slot: bool,
+    /// A place among the address's `--per-host` connections handed on by the hello before: the
+    /// next fresh connection takes it instead of queueing for one.
+    passed_slot: Option<Slot>,
     /// Which fork of the endpoint's probe this is (0 for the probe itself): a connection opened
     /// ahead beside one of its hellos is its own first.
     fork_id: u64,
@@ -359,6 +364,8 @@ impl TlsProbe {
             beside_first: false,
             fork_id: 0,
             critical: false,
+            passes_slot: false,
+            passed_slot: None,
             max_suites: None,
             without_extensions: false,
             shared: Arc::default(),
@@ -594,12 +601,14 @@ impl TlsProbe {
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
         let overall = self.cfg.timeout * 3;
-        if let Some(conn) = self.shared.ahead.take(self.fork_id).await {
+        if let Some(mut conn) = self.shared.ahead.take(self.fork_id).await {
+            // A place handed on is not needed: back to the others.
+            self.passed_slot = None;
             // What connect() records for a connection it opens.
             self.connected = true;
             self.spoke |= self.cfg.starttls.is_some();
             let answer =
-                tokio::time::timeout(overall, self.exchange_on(conn, bytes, half_close)).await;
+                tokio::time::timeout(overall, self.exchange_on(&mut conn, bytes, half_close)).await;
             // The server may have closed a connection that waited for its hello: only a fresh
             // connection's end is the server's word on the hello.
             if !matches!(answer, Ok(Ok(Answer::Closed))) {
@@ -607,7 +616,10 @@ impl TlsProbe {
             }
             self.shared.ahead.wasted();
         }
-        let slot = Slot::acquire(&self.cfg).await;
+        let slot = match self.passed_slot.take() {
+            Some(slot) => slot,
+            None => Slot::acquire(&self.cfg).await,
+        };
         match tokio::time::timeout(overall, self.exchange_inner(slot, bytes, half_close)).await {
             Ok(r) => r,
             Err(_) => Err(Self::answer_timeout(overall)),
@@ -676,14 +688,18 @@ impl TlsProbe {
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
         self.connections += 1;
-        let conn = self.connect(slot).await?;
-        self.exchange_on(conn, bytes, half_close).await
+        let mut conn = self.connect(slot).await?;
+        let answer = self.exchange_on(&mut conn, bytes, half_close).await;
+        if self.passes_slot {
+            self.passed_slot = Some(conn.into_slot());
+        }
+        answer
     }
 
     /// Sends one hello on an open connection and reads the answer.
     async fn exchange_on(
         &mut self,
-        mut conn: Conn,
+        conn: &mut Conn,
         bytes: &[u8],
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
@@ -1013,7 +1029,10 @@ impl TlsProbe {
         let tls13_groups_job = self.forked(|mut p| async move {
             p.critical = true;
             let found = match picked.await {
-                Ok((suite, first_group)) => p.tls13_groups(suite, first_group).await,
+                Ok((suite, first_group, place)) => {
+                    p.passed_slot = place;
+                    p.tls13_groups(suite, first_group).await
+                }
                 Err(_) => Ok(()),
             };
             (p, found)
@@ -1359,14 +1378,20 @@ impl TlsProbe {
     /// a scan asks) starts beside the rest of the suites.
     async fn eliminate_tls13(
         &mut self,
-        first_pick: oneshot::Sender<(u16, Option<u16>)>,
+        first_pick: oneshot::Sender<(u16, Option<u16>, Option<Slot>)>,
     ) -> Result<Option<(Vec<u16>, Option<bool>)>, ProbeError> {
         let all = suites_for(TlsVersion::Tls13);
         let hello = self.hello(TlsVersion::Tls13, &all, &HelloOptions::default());
         // The version's own absence is settled by a real handshake (confirm_no_tls13). The
         // longest chain of questions starts here: its hello does not wait for the first answer.
         self.beside_first = true;
-        let first = match self.exchange(&hello).await? {
+        self.passes_slot = true;
+        let answer = self.exchange(&hello).await;
+        self.passes_slot = false;
+        // The group chain's next hello goes on at once, in the first hello's place, not behind
+        // every other line of questions that the first answers started.
+        let place = self.passed_slot.take();
+        let first = match answer? {
             Answer::Hello(h, _)
                 if h.negotiated_version().ok() == Some(0x0304) && all.contains(&h.cipher_suite) =>
             {
@@ -1384,7 +1409,7 @@ impl TlsProbe {
             first_group = first.key_share_group().ok().flatten();
         }
         // The groups' job may have ended already (the probe failed): nothing waits then.
-        let _ = first_pick.send((first.cipher_suite, first_group));
+        let _ = first_pick.send((first.cipher_suite, first_group, place));
         self.tls13_suites_after(first.cipher_suite).await.map(Some)
     }
 
