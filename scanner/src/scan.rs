@@ -2,7 +2,7 @@
 //! per host) and deadlines, judge, and stream one report per endpoint in the order the targets
 //! were given.
 use crate::probe::starttls::Starttls;
-use crate::probe::{self, ErrorKind, Failure, Heard, ProbeConfig, ProbeError};
+use crate::probe::{self, ErrorKind, Failure, Heard, Places, ProbeConfig, ProbeError};
 use crate::report::{EndpointReport, Status, Target};
 use crate::target::{Endpoint, Shard, TargetList, TargetSpec};
 use fipsgate_cipher_db::policy::Policy;
@@ -182,7 +182,7 @@ async fn probe_endpoint(
 /// across all of them.
 struct HostSlots {
     endpoints: Arc<Semaphore>,
-    connections: Arc<Semaphore>,
+    connections: Arc<Places>,
 }
 
 /// Per-address limits; an address's entry lives as long as one of its endpoints is being probed.
@@ -193,11 +193,11 @@ struct HostLimits {
 
 impl HostLimits {
     /// Waits for a free place at this address; returns it and the address's connection slots.
-    async fn enter(&self, ip: IpAddr) -> (Option<OwnedSemaphorePermit>, Option<Arc<Semaphore>>) {
+    async fn enter(&self, ip: IpAddr) -> (Option<OwnedSemaphorePermit>, Option<Arc<Places>>) {
         let Some((endpoints, connections)) = self.hosts.lock().ok().map(|mut hosts| {
             let slots = hosts.entry(ip).or_insert_with(|| HostSlots {
                 endpoints: Arc::new(Semaphore::new(self.per_host.max(1))),
-                connections: Arc::new(Semaphore::new(self.per_host.max(1))),
+                connections: Arc::new(Places::new(self.per_host)),
             });
             (slots.endpoints.clone(), slots.connections.clone())
         }) else {

@@ -147,7 +147,11 @@ impl Ahead {
         if pending.load(Ordering::Relaxed) > 0 {
             return None;
         }
-        let slot = Slot::try_acquire(cfg)?;
+        // The critical chain waits for the next free place, before the others.
+        let free = Slot::try_acquire(cfg);
+        if free.is_none() && !critical {
+            return None;
+        }
         self.opened.fetch_add(1, Ordering::Relaxed);
         pending.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
@@ -158,6 +162,10 @@ impl Ahead {
         let unused = self.unused.clone();
         let opening_now = tokio::spawn(async move {
             let opened = async {
+                let slot = match free {
+                    Some(slot) => slot,
+                    None => Slot::acquire_for(&cfg, true).await,
+                };
                 let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
                 conn.start_tls(addr, &cfg).await.ok()?;
                 Some(conn)

@@ -3,10 +3,13 @@ pub(crate) mod ahead;
 pub mod certs;
 pub mod confirm;
 pub mod pace;
+mod places;
 pub mod ssh;
 pub mod starttls;
 pub mod tls;
 
+pub use places::Places;
+pub(crate) use places::Slot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout;
 
 /// What kind of failure ended a probe (the `error.kind` of reports).
@@ -167,7 +169,7 @@ pub struct ProbeConfig {
     pub spacing: Option<Arc<pace::Pacer>>,
     /// Connections to this address at once, shared by every endpoint of the address
     /// (`--per-host`); none: no limit.
-    pub host_slots: Option<Arc<Semaphore>>,
+    pub host_slots: Option<Arc<Places>>,
     /// Confirm SSH endpoints with a real libssh2 handshake offering only what this policy
     /// approves.
     pub confirm: Option<fipsgate_cipher_db::policy::Policy>,
@@ -206,33 +208,6 @@ pub(crate) fn warm_up_randomness() {
             let _ = aws_lc_rs::rand::fill(&mut byte);
         });
     });
-}
-
-/// A place among the connections one address may have at once (`--per-host`), held as long
-/// as the connection lives.
-pub(crate) struct Slot(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
-
-impl Slot {
-    /// Waits for a place. The wait is for other probes of the address, not for the server, so
-    /// callers take their place before any deadline on the server's answers starts.
-    pub(crate) async fn acquire(cfg: &ProbeConfig) -> Self {
-        match &cfg.host_slots {
-            Some(slots) => Self(slots.clone().acquire_owned().await.ok()),
-            None => Self(None),
-        }
-    }
-
-    /// A place now if one is free, without waiting.
-    pub(crate) fn try_acquire(cfg: &ProbeConfig) -> Option<Self> {
-        match &cfg.host_slots {
-            Some(slots) => slots
-                .clone()
-                .try_acquire_owned()
-                .ok()
-                .map(|p| Self(Some(p))),
-            None => Some(Self(None)),
-        }
-    }
 }
 
 /// A TCP connection with deadlines, counted.

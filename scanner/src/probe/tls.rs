@@ -618,7 +618,7 @@ impl TlsProbe {
         }
         let slot = match self.passed_slot.take() {
             Some(slot) => slot,
-            None => Slot::acquire(&self.cfg).await,
+            None => Slot::acquire_for(&self.cfg, self.critical).await,
         };
         match tokio::time::timeout(overall, self.exchange_inner(slot, bytes, half_close)).await {
             Ok(r) => r,
