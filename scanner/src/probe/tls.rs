@@ -146,10 +146,9 @@ pub struct TlsProbe {
     /// opened ahead while the answer is on its way.
     in_chain: bool,
     max_suites: Option<usize>,
-    /// The next hello may go beside the first one, once the port has taken a connection.
-    beside_first: bool,
-    /// The place of the next hello's connection is kept after its answer, for `passed_slot`.
-    passes_slot: bool,
+    /// The hello being sent opens TLS 1.3's group chain, the longest: it goes beside the first
+    /// hello once the port has taken a connection, and keeps its place for `passed_slot`.
+    opens_longest_chain: bool,
     /// A place among the address's `--per-host` connections handed on by the hello before: the
     /// next fresh connection takes it instead of queueing for one.
     passed_slot: Option<Slot>,
@@ -249,9 +248,14 @@ impl Shared {
             let turn = self.first.clone().lock_owned().await;
             (!self.reached()).then_some(turn)
         };
+        self.still_going().map(|()| turn)
+    }
+
+    /// The error that ended the probe, if one did.
+    fn still_going(&self) -> Result<(), ProbeError> {
         match self.failed.lock().ok().and_then(|f| f.clone()) {
             Some(e) => Err(e),
-            None => Ok(turn),
+            None => Ok(()),
         }
     }
 
@@ -261,10 +265,7 @@ impl Shared {
         let mut ready = self.ready.subscribe();
         tokio::select! {
             turn = self.turn() => turn,
-            _ = ready.wait_for(|r| *r) => match self.failed.lock().ok().and_then(|f| f.clone()) {
-                Some(e) => Err(e),
-                None => Ok(None),
-            },
+            _ = ready.wait_for(|r| *r) => self.still_going().map(|()| None),
         }
     }
 
@@ -361,10 +362,9 @@ impl TlsProbe {
             cfg,
             connections: 0,
             in_chain: false,
-            beside_first: false,
+            opens_longest_chain: false,
             fork_id: 0,
             critical: false,
-            passes_slot: false,
             passed_slot: None,
             max_suites: None,
             without_extensions: false,
@@ -512,8 +512,7 @@ impl TlsProbe {
     async fn exchange(&mut self, bytes: &[u8]) -> Result<Answer, ProbeError> {
         // Until the server has answered once, hellos go one at a time: a server that never
         // answers costs what it did when the probe was sequential, not a deadline per fork.
-        let _turn = if self.beside_first {
-            self.beside_first = false;
+        let _turn = if self.opens_longest_chain {
             self.shared.turn_or_ready().await?
         } else {
             self.shared.turn().await?
@@ -690,7 +689,7 @@ impl TlsProbe {
         self.connections += 1;
         let mut conn = self.connect(slot).await?;
         let answer = self.exchange_on(&mut conn, bytes, half_close).await;
-        if self.passes_slot {
+        if self.opens_longest_chain {
             self.passed_slot = Some(conn.into_slot());
         }
         answer
@@ -1384,10 +1383,9 @@ impl TlsProbe {
         let hello = self.hello(TlsVersion::Tls13, &all, &HelloOptions::default());
         // The version's own absence is settled by a real handshake (confirm_no_tls13). The
         // longest chain of questions starts here: its hello does not wait for the first answer.
-        self.beside_first = true;
-        self.passes_slot = true;
+        self.opens_longest_chain = true;
         let answer = self.exchange(&hello).await;
-        self.passes_slot = false;
+        self.opens_longest_chain = false;
         // The group chain's next hello goes on at once, in the first hello's place, not behind
         // every other line of questions that the first answers started.
         let place = self.passed_slot.take();
