@@ -7,10 +7,10 @@ use super::{Conn, ProbeConfig, Slot};
 use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The fastest answer from which the path counts as slow: a connection's TCP handshake then
@@ -26,16 +26,10 @@ const KEPT_ANSWERS: f64 = 1.0;
 /// The shortest time a connection opened ahead is kept.
 const KEPT_FLOOR: Duration = Duration::from_millis(30);
 
-/// Held by the hello a connection was opened beside until that hello's answer begins.
+/// Held by the hello a connection was opened beside until that hello's answer begins: its drop
+/// is the sign, to the connection's queue entry and to the task that closes it unused.
 pub(crate) struct Beside {
-    _answer_begun: oneshot::Sender<()>,
-    answered: Arc<AtomicBool>,
-}
-
-impl Drop for Beside {
-    fn drop(&mut self) {
-        self.answered.store(true, Ordering::Relaxed);
-    }
+    _answer_pending: watch::Sender<()>,
 }
 
 /// A connection opened ahead, until it is taken or has waited too long.
@@ -50,9 +44,9 @@ struct Reserved {
     owner: u64,
     /// It was opened for the chain that sets an endpoint's scan time.
     critical: bool,
-    /// The answer to the hello it was opened beside has begun: the chain's next hello, which
-    /// follows at once, has had its chance at it.
-    answered: Arc<AtomicBool>,
+    /// Closed once the answer to the hello it was opened beside has begun: the chain's next
+    /// hello, which follows at once, has had its chance at it.
+    answer_pending: watch::Receiver<()>,
     opening: JoinHandle<Opened>,
 }
 
@@ -62,7 +56,7 @@ const NOBODY: u64 = u64::MAX;
 impl Reserved {
     /// Whether a hello of another chain may take it.
     fn spare(&self) -> bool {
-        self.owner == NOBODY || self.answered.load(Ordering::Relaxed)
+        self.owner == NOBODY || self.answer_pending.has_changed().is_err()
     }
 }
 
@@ -155,8 +149,8 @@ impl Ahead {
         self.opened.fetch_add(1, Ordering::Relaxed);
         pending.fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
-        let (answer_begun, answer) = oneshot::channel();
-        let answered = Arc::new(AtomicBool::new(false));
+        let (answer_pending_tx, answer_pending) = watch::channel(());
+        let mut answer = answer_pending.clone();
         let latest = tokio::time::Instant::now() + cfg.timeout;
         let kept = fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
         let unused = self.unused.clone();
@@ -178,7 +172,7 @@ impl Ahead {
             let closing = waiting.clone();
             tokio::spawn(async move {
                 // Answered or given up, the guard is dropped: either way the wait ends.
-                let _ = tokio::time::timeout_at(latest, answer).await;
+                let _ = tokio::time::timeout_at(latest, answer.changed()).await;
                 tokio::time::sleep(kept).await;
                 if let Some(conn) = closing.lock().ok().and_then(|mut c| c.take()) {
                     unused.fetch_add(1, Ordering::Relaxed);
@@ -190,12 +184,11 @@ impl Ahead {
         opening.push_back(Reserved {
             owner,
             critical,
-            answered: answered.clone(),
+            answer_pending,
             opening: opening_now,
         });
         Some(Beside {
-            _answer_begun: answer_begun,
-            answered,
+            _answer_pending: answer_pending_tx,
         })
     }
 
