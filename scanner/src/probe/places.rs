@@ -20,6 +20,15 @@ struct Queue {
     waiting: [VecDeque<oneshot::Sender<Slot>>; 2],
 }
 
+impl Queue {
+    /// Takes a free place, if there is one.
+    fn claim(&mut self) -> bool {
+        let free = self.free > 0;
+        self.free -= usize::from(free);
+        free
+    }
+}
+
 impl Places {
     /// `n` places (at least one).
     pub fn new(n: usize) -> Self {
@@ -34,12 +43,8 @@ impl Places {
     /// A place taken now, if one is free. Every free place is free for anyone: a place is
     /// handed to a waiter when it is freed, so none is free while someone waits.
     fn take_free(self: &Arc<Self>) -> Option<Slot> {
-        let mut queue = self.state.lock().ok()?;
-        if queue.free == 0 {
-            return None;
-        }
-        queue.free -= 1;
-        Some(Slot(Some(self.clone())))
+        let claimed = self.state.lock().ok()?.claim();
+        claimed.then(|| Slot(Some(self.clone())))
     }
 
     /// Takes a place now, or queues for one (`urgent`: before the others).
@@ -49,8 +54,7 @@ impl Places {
                 // A poisoned lock: a panic elsewhere already ended the probe; no limit then.
                 return Slot(None);
             };
-            if queue.free > 0 {
-                queue.free -= 1;
+            if queue.claim() {
                 return Slot(Some(self.clone()));
             }
             let (tx, rx) = oneshot::channel();
