@@ -1,7 +1,8 @@
 //! SSH probe: banner and KEXINIT from one connection, then one key exchange per host key type
 //! (the exchange-hash signature is verified, so the report proves the server holds the key), and
 //! the group-exchange moduli the server hands out, each asked for on a host key's exchange where
-//! there is one.
+//! there is one. Two more connections are greeted beside the first, so that the next key
+//! exchanges start as soon as the server's lists are known instead of a connection later.
 use super::{Conn, ErrorKind, Failure, Heard, ProbeConfig, ProbeError, Slot};
 use crate::observation::{SshCertificate, SshHostKey, SshObservation};
 use crate::wire::kexinit_rules;
@@ -19,6 +20,41 @@ pub const CLIENT_ID: &str = concat!("SSH-2.0-fipsgate_", env!("CARGO_PKG_VERSION
 
 /// Modulus sizes requested from group-exchange servers.
 const GEX_SIZES: [u32; 4] = [1024, 2048, 4096, 8192];
+
+/// Connections greeted beside the first. A server with three host key types and group exchange
+/// (OpenSSH's defaults) needs four; the fourth only reads a modulus and is not the last to end.
+const SPARES: usize = 2;
+
+/// A connection greeted beside the first, for a later job to take: opened only within the
+/// address's `--per-host` places free now, and closed (or stopped) when dropped unused.
+struct Spare(tokio::task::JoinHandle<Option<Session>>);
+
+impl Spare {
+    fn open(addr: SocketAddr, cfg: &ProbeConfig) -> Option<Self> {
+        let slot = Slot::try_acquire(cfg)?;
+        let cfg = cfg.clone();
+        Some(Self(tokio::spawn(async move {
+            let conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
+            let mut identified = false;
+            let greeting = Session::greet(conn, &mut identified, &[]);
+            tokio::time::timeout(cfg.timeout * 3, greeting)
+                .await
+                .ok()?
+                .ok()
+        })))
+    }
+
+    /// The greeted session, or none if it failed: the job then opens a connection of its own.
+    async fn take(mut self) -> Option<Session> {
+        (&mut self.0).await.ok().flatten()
+    }
+}
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 fn malformed(e: WireError) -> ProbeError {
     ProbeError::new(ErrorKind::Malformed, e.to_string())
@@ -666,15 +702,18 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
     // Key exchanges need it once the first KEXINIT is read.
     super::warm_up_randomness();
     let overall = cfg.timeout * 3;
+    let conn = Conn::open(addr, cfg).await.map_err(|e| Failure {
+        heard: Heard::at_connect(&e),
+        error: e,
+        connections: 1,
+    })?;
+    let spares: Vec<Spare> = (0..SPARES).map_while(|_| Spare::open(addr, cfg)).collect();
+    let opened = 1 + spares.len() as u32;
     let failed = |error: ProbeError, heard: Heard| Failure {
         error,
-        connections: 1,
+        connections: opened,
         heard,
     };
-    let conn = Conn::open(addr, cfg).await.map_err(|e| {
-        let heard = Heard::at_connect(&e);
-        failed(e, heard)
-    })?;
     let mut identified = false;
     let greeting = tokio::time::timeout(overall, Session::greet(conn, &mut identified, &[])).await;
     let heard = if identified {
@@ -709,14 +748,27 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
         host_keys.clear();
     }
     let jobs = plan(&host_keys, fixed, gex);
-    // Each job is a connection of its own (the first reuses the first connection), all side by
-    // side within the address's `--per-host` connections; results are read back in the jobs'
-    // order whatever finishes first. With no job the first connection is closed here.
+    // Each job is a connection of its own (the first reuses the first connection, the next ones
+    // the spares), all side by side within the address's `--per-host` connections; results are
+    // read back in the jobs' order whatever finishes first. Connections no job takes are closed
+    // here.
     let mut first = Some(first);
+    let mut spares = spares.into_iter();
     let server = &kexinit;
     let runs = jobs.iter().map(|job| {
         let reused = first.take();
+        let spare = reused.is_none().then(|| spares.next()).flatten();
         async move {
+            let reused = match (reused, spare) {
+                (Some(session), _) => Some(session),
+                // Greeted beside the first, a spare that is not ready once the first is has
+                // one answer's wait more.
+                (None, Some(spare)) => tokio::time::timeout(cfg.timeout, spare.take())
+                    .await
+                    .ok()
+                    .flatten(),
+                (None, None) => None,
+            };
             let mut found = Found::default();
             let outcome = job_on(reused, job, server, addr, cfg, &mut found).await;
             if let (Err(_), Some((method, hash)), Some(_)) = (&outcome, fixed, &job.host_key) {
@@ -744,8 +796,8 @@ pub async fn probe(addr: SocketAddr, cfg: &ProbeConfig) -> Result<(SshObservatio
         }
     });
     let runs: Vec<_> = runs.collect();
-    drop(first);
-    let mut connections = 1;
+    drop((first, spares));
+    let mut connections = opened;
     for found in join_all(runs).await {
         connections += found.opened;
         match found.host_key {
