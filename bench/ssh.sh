@@ -99,7 +99,8 @@ Servers: OpenSSH $(/usr/sbin/sshd -V 2>&1 | head -1 | awk -F'[_,]' '{print $2}')
 host keys, no group exchange) and "default" (Debian's defaults, RSA, ECDSA and Ed25519 host keys,
 group exchange). fipsgate's connections are one per host key type, or four where there is group
 exchange: the sizes 1024, 2048 and 4096 bits ride on the host keys' key exchanges, 8192 is asked
-alone (two more on a port other than 22, where a TLS 1.2 and a TLS 1.3 hello, side by side, tell SSH first). "Ground truth" compares kex, cipher and MAC lists with
+alone; three at least, as two are greeted beside the first before its KEXINIT tells which are
+needed (two more on a port other than 22, where a TLS 1.2 and a TLS 1.3 hello, side by side, tell SSH first). "Ground truth" compares kex, cipher and MAC lists with
 \`sshd -T\` and the SHA-256 fingerprints of every host key with \`ssh-keygen -lf\`.
 
 $table
