@@ -42,8 +42,11 @@ impl std::fmt::Display for ProxyError {
 
 impl std::error::Error for ProxyError {}
 
+/// Every listener's runtime by name, as [`build`] makes them from a configuration.
+pub type Runtimes = BTreeMap<String, Arc<ListenerRuntime>>;
+
 /// Every listener's runtime, built from a configuration (TLS loaded and FIPS-checked).
-pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, ProxyError> {
+pub fn build(cfg: &Config) -> Result<Runtimes, ProxyError> {
     let mut out = BTreeMap::new();
     for l in &cfg.listener {
         let tls = listener_tls(l).map_err(ProxyError::Tls)?;
@@ -80,7 +83,7 @@ pub fn build(cfg: &Config) -> Result<BTreeMap<String, Arc<ListenerRuntime>>, Pro
 
 /// Starts the active backend checks of these runtimes (in the Tokio runtime, so not in
 /// [`build`], which `proxy --check` also calls).
-fn start_checks(runtimes: &BTreeMap<String, Arc<ListenerRuntime>>) {
+fn start_checks(runtimes: &Runtimes) {
     for rt in runtimes.values() {
         rt.pools().for_each(Pool::start_checks);
     }
@@ -130,7 +133,7 @@ struct Owner {
 
 /// State every accept loop shares; a reload swaps its parts.
 struct Shared {
-    runtimes: RwLock<BTreeMap<String, Arc<ListenerRuntime>>>,
+    runtimes: RwLock<Runtimes>,
     owners: RwLock<BTreeMap<SocketAddr, Owner>>,
     metrics: Metrics,
     total: RwLock<Limit>,
@@ -417,16 +420,18 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Runs the proxy until SIGTERM or SIGINT, then drains. `path` is the configuration file to
-/// reload on SIGHUP and when it changes (none for the one-line form).
-pub async fn run(cfg: Config, path: Option<PathBuf>) -> Result<(), ProxyError> {
-    run_until(cfg, path, std::future::pending()).await
+/// Runs the proxy until SIGTERM or SIGINT, then drains. `runtimes` are [`build`]'s for `cfg`
+/// (built once, before the caller reports on them); `path` is the configuration file to reload
+/// on SIGHUP and when it changes (none for the one-line form).
+pub async fn run(cfg: Config, runtimes: Runtimes, path: Option<PathBuf>) -> Result<(), ProxyError> {
+    run_until(cfg, runtimes, path, std::future::pending()).await
 }
 
 /// [`run`], also stopping (and draining) when `stop` completes, for callers that embed the
 /// proxy (`fipsgate demo`).
 pub async fn run_until(
     cfg: Config,
+    runtimes: Runtimes,
     path: Option<PathBuf>,
     stop_when: impl std::future::Future<Output = ()>,
 ) -> Result<(), ProxyError> {
@@ -437,7 +442,6 @@ pub async fn run_until(
     let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = signal(tokio::signal::unix::SignalKind::interrupt())?;
     EVENTS.store(cfg.proxy.log_events, std::sync::atomic::Ordering::Relaxed);
-    let runtimes = build(&cfg)?;
     start_checks(&runtimes);
     let shared = Arc::new(Shared {
         runtimes: RwLock::new(runtimes),

@@ -222,7 +222,8 @@ fn demo(args: &DemoArgs, dir: &Path) -> CommandResult {
         cfg.proxy.log_connections = false;
         cfg.proxy.log_events = false;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let proxy = tokio::spawn(fipsgate_proxy::server::run_until(cfg, None, async {
+        let runtimes = fipsgate_proxy::server::build(&cfg)?;
+        let proxy = tokio::spawn(fipsgate_proxy::server::run_until(cfg, runtimes, None, async {
             let _ = stop_rx.await;
         }));
         if !accepts(proxy_addr).await {

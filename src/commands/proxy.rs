@@ -132,7 +132,6 @@ pub fn run(args: &ProxyArgs) -> CommandResult {
         }
         return Ok(exit::OK);
     }
-    drop(runtimes);
     event(
         "starting",
         serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "fips": fips, "token_keys": token_keys}),
@@ -140,6 +139,6 @@ pub fn run(args: &ProxyArgs) -> CommandResult {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(server::run(cfg, path))?;
+    runtime.block_on(server::run(cfg, runtimes, path))?;
     Ok(exit::OK)
 }
