@@ -264,20 +264,24 @@ struct LdapRequest<'a> {
     name: Option<&'a [u8]>,
 }
 
+/// The most octets a BER long-form length takes in what the LDAP front reads. Some encoders
+/// (Active Directory's, and others after it) always write four, whatever the length.
+const LDAP_LENGTH_OCTETS: usize = 4;
+
 fn ldap_request(msg: &[u8]) -> Option<LdapRequest<'_>> {
     if *msg.first()? != 0x02 {
         return None;
     }
-    let (len, at) = crate::ber::length(msg.get(1..)?, 2)?;
+    let (len, at) = crate::ber::length(msg.get(1..)?, LDAP_LENGTH_OCTETS)?;
     let id = msg.get(1 + at..1 + at + len)?;
     let op = msg.get(1 + at + len..)?;
     let tag = *op.first()?;
     let name = (tag == 0x77)
         .then(|| {
-            let (_, at) = crate::ber::length(op.get(1..)?, 2)?;
+            let (_, at) = crate::ber::length(op.get(1..)?, LDAP_LENGTH_OCTETS)?;
             let body = op.get(1 + at..)?;
             (*body.first()? == 0x80).then_some(())?;
-            let (len, at) = crate::ber::length(body.get(1..)?, 2)?;
+            let (len, at) = crate::ber::length(body.get(1..)?, LDAP_LENGTH_OCTETS)?;
             body.get(1 + at..1 + at + len)
         })
         .flatten();
@@ -296,7 +300,7 @@ async fn ldap<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusa
     let mut length = vec![head[1]];
     if head[1] & 0x80 != 0 {
         let n = usize::from(head[1] & 0x7f);
-        if n == 0 || n > 2 {
+        if n == 0 || n > LDAP_LENGTH_OCTETS {
             return Err(Refusal::Malformed(
                 "an LDAPMessage length out of range".into(),
             ));
@@ -305,8 +309,8 @@ async fn ldap<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<(), Refusa
         s.read_exact(&mut more).await?;
         length.extend(more);
     }
-    let (len, _) =
-        crate::ber::length(&length, 2).ok_or(Refusal::Malformed("a bad BER length".into()))?;
+    let (len, _) = crate::ber::length(&length, LDAP_LENGTH_OCTETS)
+        .ok_or(Refusal::Malformed("a bad BER length".into()))?;
     if len > 4096 {
         return Err(Refusal::Malformed(format!(
             "a {len}-byte LDAPMessage before StartTLS"
@@ -452,6 +456,13 @@ mod tests {
         assert_eq!(ok, Ok(()));
         assert_eq!(&got[..7], &[0x30, 0x24, 0x02, 0x01, 0x01, 0x78, 0x1f]);
         assert_eq!(&got[7..10], &[0x0a, 0x01, 0x00]);
+        // The same request with four-octet lengths throughout, as some encoders write them.
+        let mut long_form = vec![0x30, 0x84, 0, 0, 0, 0x29, 0x02, 0x84, 0, 0, 0, 0x01, 0x01];
+        long_form.extend([0x77, 0x84, 0, 0, 0, 0x1c, 0x80, 0x84, 0, 0, 0, 0x16]);
+        long_form.extend_from_slice(LDAP_STARTTLS);
+        let (ok, got) = dialogue(Starttls::Ldap, &long_form).await;
+        assert_eq!(ok, Ok(()));
+        assert_eq!(&got[..7], &[0x30, 0x24, 0x02, 0x01, 0x01, 0x78, 0x1f]);
         // A simple bind in the clear: refused with a Notice of Disconnection.
         let bind = [
             0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00,
