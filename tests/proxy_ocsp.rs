@@ -254,6 +254,36 @@ fn unreachable_and_silent_responders_fail_hard_and_pass_soft() {
         );
     }
 
+    // A responder that gave no answer is not asked again for ocsp_failure_hold (30 s by
+    // default): of two clients only the first reaches it. With a hold of 0 both do.
+    silent
+        .set_nonblocking(true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reached = || std::iter::from_fn(|| silent.accept().ok()).count();
+    reached();
+    for (hold, asked) in [("", 1), ("ocsp_failure_hold = 0\n", 2)] {
+        let p = front(
+            &dir,
+            &backend.addr(),
+            &format!(
+                "client_ocsp = \"soft\"\nocsp_responder = \"http://127.0.0.1:{silent_port}/\"\nocsp_timeout = 0.5\n{hold}"
+            ),
+        );
+        let (first_ok, first) = admitted(&p, &dir, "good");
+        let (second_ok, second) = admitted(&p, &dir, "good");
+        assert!(first_ok && second_ok, "{first}\n{second}");
+        assert_eq!(reached(), asked, "{hold:?}: {second}");
+        if asked == 1 {
+            assert_eq!(second["client_ocsp_cached"], true, "{second}");
+            assert!(
+                second["client_ocsp_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("no answer within 500ms (not asked again for")),
+                "{second}"
+            );
+        }
+    }
+
     // Settings that cannot work are refused at start.
     let toml = dir.join("bad.toml");
     for (lines, says) in [
@@ -267,6 +297,10 @@ fn unreachable_and_silent_responders_fail_hard_and_pass_soft() {
         ),
         ("client_ocsp = \"always\"\n", "unknown variant"),
         ("client_ocsp = \"soft\"\nocsp_timeout = 0\n", "ocsp_timeout"),
+        (
+            "client_ocsp = \"soft\"\nocsp_failure_hold = -1\n",
+            "ocsp_failure_hold",
+        ),
     ] {
         let extra = format!(
             "[listener.client_auth]\nca = \"{}\"\n{lines}",

@@ -410,10 +410,17 @@ pub struct ClientAuth {
     /// Seconds an OCSP responder has to answer.
     #[serde(default = "default_ocsp_timeout")]
     pub ocsp_timeout: f64,
+    /// Seconds a responder that gave no answer is not asked again (0: ask every time).
+    #[serde(default = "default_ocsp_failure_hold")]
+    pub ocsp_failure_hold: f64,
 }
 
 fn default_ocsp_timeout() -> f64 {
     5.0
+}
+
+fn default_ocsp_failure_hold() -> f64 {
+    30.0
 }
 
 /// What an OCSP answer other than "good" means for a client.
@@ -666,6 +673,11 @@ impl Config {
                 if !(0.05..=60.0).contains(&a.ocsp_timeout) {
                     return Err(format!(
                         "{at}: ocsp_timeout must be seconds from 0.05 to 60"
+                    ));
+                }
+                if !(0.0..=3600.0).contains(&a.ocsp_failure_hold) {
+                    return Err(format!(
+                        "{at}: ocsp_failure_hold must be seconds from 0 to 3600"
                     ));
                 }
             }

@@ -628,6 +628,7 @@ mod tests {
             client_ocsp: crate::config::OcspMode::Off,
             ocsp_responder: None,
             ocsp_timeout: 5.0,
+            ocsp_failure_hold: 30.0,
         };
         assert!(allowed(&auth, "CN=partner1,O=Example", &[]));
         assert!(!allowed(&auth, "CN=partner2,O=Example", &[]));

@@ -1,7 +1,8 @@
 //! OCSP checks of client certificates after the handshake and before the backend is reached:
 //! the responder from the certificate's AIA (or the configured one) asked over HTTP within a
-//! timeout, answers kept until their nextUpdate, and the listener's `client_ocsp` mode deciding
-//! what an answer other than "good" means.
+//! timeout, answers kept until their nextUpdate, a responder that gave no answer not asked again
+//! for a while, and the listener's `client_ocsp` mode deciding what an answer other than "good"
+//! means.
 use crate::close::CloseReason;
 use crate::config::OcspMode;
 use crate::ocsp::{evaluate, Answer, Query, Status};
@@ -10,7 +11,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use x509_parser::certificate::X509Certificate;
@@ -70,14 +71,20 @@ pub struct OcspChecker {
     cas: Vec<CertificateDer<'static>>,
     provider: Arc<CryptoProvider>,
     cache: Mutex<HashMap<Vec<u8>, Answer>>,
+    /// How long a responder that gave no answer is not asked again.
+    failure_hold: Duration,
+    /// Responders that gave no answer: until when they are not asked, and why.
+    failed: Mutex<HashMap<String, (Instant, String)>>,
 }
 
 impl OcspChecker {
-    /// A checker in `mode`, asking `responder` (else each certificate's AIA) within `timeout`.
+    /// A checker in `mode`, asking `responder` (else each certificate's AIA) within `timeout`,
+    /// and not asking again for `failure_hold` a responder that gave no answer.
     pub fn new(
         mode: OcspMode,
         responder: Option<String>,
         timeout: Duration,
+        failure_hold: Duration,
         cas: Vec<CertificateDer<'static>>,
         provider: Arc<CryptoProvider>,
     ) -> Self {
@@ -88,6 +95,8 @@ impl OcspChecker {
             cas,
             provider,
             cache: Mutex::new(HashMap::new()),
+            failure_hold,
+            failed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -101,7 +110,7 @@ impl OcspChecker {
                 cached,
                 Some("the responder does not know the certificate".to_owned()),
             ),
-            Err(why) => (OcspStatus::Failed, false, Some(why)),
+            Err((why, cached)) => (OcspStatus::Failed, cached, Some(why)),
         };
         OcspOutcome {
             status,
@@ -120,8 +129,20 @@ impl OcspChecker {
         }
     }
 
-    /// The verified status of the certificate, and whether it was cached.
-    async fn answer(&self, chain: &[CertificateDer<'static>]) -> Result<(Status, bool), String> {
+    /// The verified status of the certificate, or why there is none; with whether either was
+    /// cached.
+    async fn answer(
+        &self,
+        chain: &[CertificateDer<'static>],
+    ) -> Result<(Status, bool), (String, bool)> {
+        self.asked(chain).await.map_err(|why| (why, false))?
+    }
+
+    /// [`Self::answer`], or why there is none before a cached answer or failure is looked for.
+    async fn asked(
+        &self,
+        chain: &[CertificateDer<'static>],
+    ) -> Result<Result<(Status, bool), (String, bool)>, String> {
         let leaf = chain.first().ok_or("no client certificate")?;
         let (_, parsed) = X509Certificate::from_der(leaf)
             .map_err(|e| format!("the client certificate does not parse: {e}"))?;
@@ -145,18 +166,52 @@ impl OcspChecker {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         if let Some(cached) = self.cached(&key, now) {
-            return Ok((cached.status, true));
+            return Ok(Ok((cached.status, true)));
         }
-        let body = tokio::time::timeout(self.timeout, post(&url, &query.der))
-            .await
-            .map_err(|_| format!("{url}: no answer within {:?}", self.timeout))?
-            .map_err(|e| format!("{url}: {e}"))?;
+        if let Some(why) = self.held(&url) {
+            return Ok(Err((why, true)));
+        }
+        let body = match tokio::time::timeout(self.timeout, post(&url, &query.der)).await {
+            Ok(Ok(body)) => body,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => format!("{url}: {e}"),
+                    _ => format!("{url}: no answer within {:?}", self.timeout),
+                };
+                self.hold(&url, &why);
+                return Err(why);
+            }
+        };
         let answer = evaluate(&body, &query, issuer, now, &self.provider)
             .map_err(|e| format!("{url}: {e}"))?;
         if answer.next_update.is_some() {
             self.keep(key, answer.clone(), now);
         }
-        Ok((answer.status, false))
+        Ok(Ok((answer.status, false)))
+    }
+
+    /// Why `url` is not asked now, while it is held after giving no answer.
+    fn held(&self, url: &str) -> Option<String> {
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        failed.retain(|_, (until, _)| now < *until);
+        let (until, why) = failed.get(url)?;
+        Some(format!(
+            "{why} (not asked again for {} s)",
+            until.saturating_duration_since(now).as_secs().max(1)
+        ))
+    }
+
+    /// Holds `url`, which gave no answer, for `failure_hold`.
+    fn hold(&self, url: &str, why: &str) {
+        if self.failure_hold.is_zero() {
+            return;
+        }
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        failed.insert(
+            url.to_owned(),
+            (Instant::now() + self.failure_hold, why.to_owned()),
+        );
     }
 
     fn cached(&self, key: &[u8], now: u64) -> Option<Answer> {

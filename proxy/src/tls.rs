@@ -420,6 +420,7 @@ pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
             auth.client_ocsp,
             auth.ocsp_responder.clone(),
             Duration::from_secs_f64(auth.ocsp_timeout),
+            Duration::from_secs_f64(auth.ocsp_failure_hold),
             pem_certificates(&auth.ca, "CA certificate").map_err(at)?,
             provider,
         ))),
