@@ -1,7 +1,8 @@
 //! OCSP checks of client certificates by `fipsgate proxy`, with `openssl ocsp` as the responder
 //! (signing itself as the CA, or as a delegated responder) and curl as the client: good,
-//! revoked and unknown certificates, an unreachable and a silent responder, a response signed by
-//! a stranger, and answers kept until their nextUpdate.
+//! revoked and unknown certificates, an unreachable and a silent responder (asked once while
+//! held), a response signed by a stranger, answers kept until their nextUpdate, and a revoked
+//! intermediate that only the chain scope sees.
 mod support;
 
 use std::os::unix::process::CommandExt;
@@ -23,13 +24,7 @@ fn ocsp_pki(aia_port: u16) -> PathBuf {
         "/CN=partners OCSP",
         "basicConstraints=CA:FALSE\nextendedKeyUsage=OCSPSigning\n",
     );
-    let _ = std::fs::write(dir.join("index.txt"), "");
-    let _ = std::fs::write(
-        dir.join("ca.cnf"),
-        "[ca]\ndefault_ca = here\n[here]\ndatabase = index.txt\ndefault_md = sha256\n",
-    );
-    let ca = ["-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt"];
-    run(&[&["ca", "-valid", "good.crt"][..], &ca].concat());
+    index(&dir, &["good"]);
     run(&[
         &[
             "ca",
@@ -38,10 +33,27 @@ fn ocsp_pki(aia_port: u16) -> PathBuf {
             "-crl_reason",
             "keyCompromise",
         ][..],
-        &ca,
+        &CA,
     ]
     .concat());
     dir
+}
+
+/// `openssl ca` options for the CA in the current directory and its index.
+const CA: [&str; 6] = ["-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt"];
+
+/// The index of the CA in `dir` (index.txt, read by `openssl ocsp`), with `valid`'s
+/// certificates recorded as issued.
+fn index(dir: &Path, valid: &[&str]) {
+    let _ = std::fs::write(dir.join("index.txt"), "");
+    let _ = std::fs::write(
+        dir.join("ca.cnf"),
+        "[ca]\ndefault_ca = here\n[here]\ndatabase = index.txt\ndefault_md = sha256\n",
+    );
+    for who in valid {
+        let crt = format!("{who}.crt");
+        openssl(&[&["ca", "-valid", crt.as_str()][..], &CA].concat(), dir);
+    }
 }
 
 /// `openssl ocsp` answering from `dir`'s index, signing with `signer`.crt/.key (from `keys`),
@@ -79,6 +91,42 @@ fn responder(dir: &Path, keys: &Path, signer: &str, port: u16) -> Server {
         std::thread::sleep(Duration::from_millis(20));
     }
     server
+}
+
+/// A root CA, an intermediate CA it issued (whose AIA names a responder on `root_port`), and
+/// `good` issued by the intermediate (AIA: `inter_port`), sent with the intermediate after it.
+/// Returns the root's and the intermediate's directories.
+fn two_level_pki(root_port: u16, inter_port: u16) -> (PathBuf, PathBuf) {
+    let aia = |port: u16| format!("authorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}/\n");
+    let root = ca_dir("ocsp-root", "/CN=partners root");
+    issue(
+        &root,
+        "inter",
+        "/CN=partners intermediate",
+        &format!(
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n{}",
+            aia(root_port)
+        ),
+    );
+    index(&root, &["inter"]);
+    let inter = material().dir.join(format!("ocsp-inter-{inter_port}"));
+    let _ = std::fs::create_dir_all(&inter);
+    for (from, to) in [("inter.crt", "ca.crt"), ("inter.key", "ca.key")] {
+        std::fs::copy(root.join(from), inter.join(to)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    issue(
+        &inter,
+        "good",
+        "/CN=good/O=Example",
+        &format!("{CLIENT_EXT}{}", aia(inter_port)),
+    );
+    index(&inter, &["good"]);
+    let chain = [inter.join("good.crt"), inter.join("ca.crt")]
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{e}")))
+        .collect::<String>();
+    std::fs::write(inter.join("good.crt"), chain).unwrap_or_else(|e| panic!("{e}"));
+    (root, inter)
 }
 
 /// A proxy whose client_auth has these OCSP lines.
@@ -212,6 +260,50 @@ fn client_certificates_are_checked_by_ocsp() {
 }
 
 #[test]
+fn the_chain_scope_checks_the_intermediate_too() {
+    let backend = nginx_server("", "return 200 ok;");
+    let (root_port, inter_port) = (free_port(), free_port());
+    let (root, inter) = two_level_pki(root_port, inter_port);
+    let _inter_responder = responder(&inter, &inter, "ca", inter_port);
+    let root_responder = responder(&root, &root, "ca", root_port);
+    let front_with = |scope: &str| {
+        let lines = format!("client_ocsp = \"hard\"\nocsp_scope = \"{scope}\"\n");
+        front(&root, &backend.addr(), &lines)
+    };
+    let p = front_with("chain");
+    let (ok, line) = admitted(&p, &inter, "good");
+    assert!(ok, "{line}");
+    assert_eq!(line["client_ocsp"], "good", "{line}");
+    drop((p, root_responder));
+
+    // The intermediate revoked: the chain scope refuses its certificates, the leaf scope does
+    // not look. Each proxy starts with an empty cache.
+    openssl(
+        &[
+            &["ca", "-revoke", "inter.crt", "-crl_reason", "CACompromise"][..],
+            &CA,
+        ]
+        .concat(),
+        &root,
+    );
+    let _root_responder = responder(&root, &root, "ca", root_port);
+    for (scope, let_through) in [("chain", false), ("leaf", true)] {
+        let p = front_with(scope);
+        let (ok, line) = admitted(&p, &inter, "good");
+        assert_eq!(ok, let_through, "{scope}: {line}");
+        if !let_through {
+            assert_eq!(line["close_reason"], "client_certificate_revoked", "{line}");
+            assert!(
+                line["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("CN=partners intermediate: revoked")),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[test]
 fn unreachable_and_silent_responders_fail_hard_and_pass_soft() {
     let backend = nginx_server("", "return 200 ok;");
     let closed = free_port();
@@ -300,6 +392,10 @@ fn unreachable_and_silent_responders_fail_hard_and_pass_soft() {
         (
             "client_ocsp = \"soft\"\nocsp_failure_hold = -1\n",
             "ocsp_failure_hold",
+        ),
+        (
+            "client_ocsp = \"soft\"\nocsp_scope = \"all\"\n",
+            "unknown variant",
         ),
     ] {
         let extra = format!(

@@ -397,7 +397,7 @@ pub struct ClientAuth {
     #[serde(default)]
     pub crls: Vec<PathBuf>,
     /// Which certificates the CRLs must cover: the whole chain (default) or the leaf only.
-    pub crl_scope: Option<CrlScope>,
+    pub crl_scope: Option<ChainScope>,
     /// Let through a certificate no CRL covers (default: refuse it, as OpenSSL does).
     #[serde(default)]
     pub allow_unknown_revocation: bool,
@@ -410,6 +410,10 @@ pub struct ClientAuth {
     /// Seconds an OCSP responder has to answer.
     #[serde(default = "default_ocsp_timeout")]
     pub ocsp_timeout: f64,
+    /// Which certificates OCSP checks: the client's own (default) or every one below the
+    /// trust anchor.
+    #[serde(default = "default_ocsp_scope")]
+    pub ocsp_scope: ChainScope,
     /// Seconds a responder that gave no answer is not asked again (0: ask every time).
     #[serde(default = "default_ocsp_failure_hold")]
     pub ocsp_failure_hold: f64,
@@ -417,6 +421,10 @@ pub struct ClientAuth {
 
 fn default_ocsp_timeout() -> f64 {
     5.0
+}
+
+fn default_ocsp_scope() -> ChainScope {
+    ChainScope::Leaf
 }
 
 fn default_ocsp_failure_hold() -> f64 {
@@ -436,13 +444,14 @@ pub enum OcspMode {
     Hard,
 }
 
-/// Which certificates of a client's chain must be covered by a CRL.
+/// Which certificates of a client's chain a revocation check (CRL or OCSP) covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CrlScope {
-    /// Every certificate below the trust anchor (OpenSSL's CRL_CHECK_ALL).
+pub enum ChainScope {
+    /// Every certificate below the trust anchor (OpenSSL's CRL_CHECK_ALL, nginx's
+    /// `ssl_ocsp on`).
     Chain,
-    /// The client's own certificate only (OpenSSL's CRL_CHECK).
+    /// The client's own certificate only (OpenSSL's CRL_CHECK, nginx's `ssl_ocsp leaf`).
     Leaf,
 }
 

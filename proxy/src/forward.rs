@@ -628,6 +628,7 @@ mod tests {
             client_ocsp: crate::config::OcspMode::Off,
             ocsp_responder: None,
             ocsp_timeout: 5.0,
+            ocsp_scope: crate::config::ChainScope::Leaf,
             ocsp_failure_hold: 30.0,
         };
         assert!(allowed(&auth, "CN=partner1,O=Example", &[]));

@@ -1,10 +1,11 @@
-//! OCSP checks of client certificates after the handshake and before the backend is reached:
+//! OCSP checks of client certificates (the client's own, or its whole chain below the trust
+//! anchor) after the handshake and before the backend is reached:
 //! the responder from the certificate's AIA (or the configured one) asked over HTTP within a
 //! timeout, answers kept until their nextUpdate, a responder that gave no answer not asked again
 //! for a while, and the listener's `client_ocsp` mode deciding what an answer other than "good"
 //! means.
 use crate::close::CloseReason;
-use crate::config::OcspMode;
+use crate::config::{ChainScope, OcspMode};
 use crate::ocsp::{evaluate, Answer, Query, Status};
 use der::Encode;
 use rustls::crypto::CryptoProvider;
@@ -65,6 +66,7 @@ pub struct OcspOutcome {
 #[derive(Debug)]
 pub struct OcspChecker {
     mode: OcspMode,
+    scope: ChainScope,
     responder: Option<String>,
     timeout: Duration,
     /// The client CAs, where a certificate's issuer is looked for after the client's chain.
@@ -78,10 +80,12 @@ pub struct OcspChecker {
 }
 
 impl OcspChecker {
-    /// A checker in `mode`, asking `responder` (else each certificate's AIA) within `timeout`,
-    /// and not asking again for `failure_hold` a responder that gave no answer.
+    /// A checker in `mode` for the certificates in `scope`, asking `responder` (else each
+    /// certificate's AIA) within `timeout`, and not asking again for `failure_hold` a
+    /// responder that gave no answer.
     pub fn new(
         mode: OcspMode,
+        scope: ChainScope,
         responder: Option<String>,
         timeout: Duration,
         failure_hold: Duration,
@@ -90,6 +94,7 @@ impl OcspChecker {
     ) -> Self {
         Self {
             mode,
+            scope,
             responder,
             timeout,
             cas,
@@ -100,9 +105,56 @@ impl OcspChecker {
         }
     }
 
-    /// Checks a client's certificate (the first of `chain`).
+    /// Checks a client's certificate (the first of `chain`) and, in the `chain` scope, each
+    /// issuer of it that the client sent, up to the trust anchor. The worst status found
+    /// decides (revoked, then no good answer); the outcome is cached only if every answer was.
     pub async fn check(&self, chain: &[CertificateDer<'static>]) -> OcspOutcome {
-        let (status, cached, error) = match self.answer(chain).await {
+        let rank = |o: &OcspOutcome| match o.status {
+            OcspStatus::Good => 0,
+            OcspStatus::Revoked => 2,
+            _ => 1,
+        };
+        let mut worst = self.check_one(chain, 0).await;
+        let mut cached = worst.cached;
+        for at in self.issuers_sent(chain) {
+            let outcome = self.check_one(chain, at).await;
+            cached &= outcome.cached;
+            if rank(&outcome) > rank(&worst) {
+                worst = outcome;
+            }
+        }
+        worst.cached = cached;
+        worst
+    }
+
+    /// Where in `chain` the issuers of its first certificate are, nearest first, in the `chain`
+    /// scope: each found by its subject, up to one of the `ca` bundle's.
+    fn issuers_sent(&self, chain: &[CertificateDer<'static>]) -> Vec<usize> {
+        let mut path = vec![0];
+        while self.scope == ChainScope::Chain && path.len() < chain.len() {
+            let Some(next) = path
+                .last()
+                .map(|at| &chain[*at])
+                .and_then(|der| Some((der, X509Certificate::from_der(der).ok()?.1)))
+                .and_then(|(der, cert)| issuer_in(der, &cert, chain))
+                .and_then(|issuer| chain.iter().position(|c| c == issuer))
+                .filter(|at| !path.contains(at) && !self.cas.contains(&chain[*at]))
+            else {
+                break;
+            };
+            path.push(next);
+        }
+        path.split_off(1)
+    }
+
+    /// Checks the certificate at `at` in `chain`; errors about a certificate other than the
+    /// client's own name its subject.
+    async fn check_one(&self, chain: &[CertificateDer<'static>], at: usize) -> OcspOutcome {
+        let about = match chain.get(at) {
+            Some(cert) if at > 0 => format!("{}: ", subject(cert)),
+            _ => String::new(),
+        };
+        let (status, cached, error) = match self.answer(chain, at).await {
             Ok((Status::Good, cached)) => (OcspStatus::Good, cached, None),
             Ok((Status::Revoked(why), cached)) => (OcspStatus::Revoked, cached, Some(why)),
             Ok((Status::Unknown, cached)) => (
@@ -115,7 +167,7 @@ impl OcspChecker {
         OcspOutcome {
             status,
             cached,
-            error: error.map(|e| format!("OCSP: {e}")),
+            error: error.map(|e| format!("OCSP: {about}{e}")),
         }
     }
 
@@ -131,29 +183,28 @@ impl OcspChecker {
 
     /// The verified status of the certificate, or why there is none; with whether either was
     /// cached.
+    /// The status of the certificate at `at` in `chain`, whose issuer is looked for in the
+    /// chain and the `ca` bundle.
     async fn answer(
         &self,
         chain: &[CertificateDer<'static>],
+        at: usize,
     ) -> Result<(Status, bool), (String, bool)> {
-        self.asked(chain).await.map_err(|why| (why, false))?
+        self.asked(chain, at).await.map_err(|why| (why, false))?
     }
 
     /// [`Self::answer`], or why there is none before a cached answer or failure is looked for.
     async fn asked(
         &self,
         chain: &[CertificateDer<'static>],
+        at: usize,
     ) -> Result<Result<(Status, bool), (String, bool)>, String> {
-        let leaf = chain.first().ok_or("no client certificate")?;
+        let leaf = chain.get(at).ok_or("no client certificate")?;
         let (_, parsed) = X509Certificate::from_der(leaf)
-            .map_err(|e| format!("the client certificate does not parse: {e}"))?;
-        let issuer = chain[1..]
-            .iter()
-            .chain(&self.cas)
-            .find(|c| {
-                X509Certificate::from_der(c)
-                    .is_ok_and(|(_, c)| c.subject().as_raw() == parsed.issuer().as_raw())
-            })
-            .ok_or("the issuer of the client certificate is neither in its chain nor a CA")?;
+            .map_err(|e| format!("the certificate does not parse: {e}"))?;
+        let issuer = issuer_in(leaf, &parsed, chain)
+            .or_else(|| issuer_in(leaf, &parsed, &self.cas))
+            .ok_or("the issuer of the certificate is neither in the client's chain nor a CA")?;
         let url = match &self.responder {
             Some(url) => url.clone(),
             None => aia_ocsp(&parsed).ok_or(
@@ -232,6 +283,28 @@ impl OcspChecker {
         }
         cache.insert(key, answer);
     }
+}
+
+/// The certificate among `candidates` that issued `der` (parsed: `cert`) by subject, other
+/// than itself.
+fn issuer_in<'c>(
+    der: &CertificateDer<'_>,
+    cert: &X509Certificate<'_>,
+    candidates: &'c [CertificateDer<'static>],
+) -> Option<&'c CertificateDer<'static>> {
+    candidates.iter().find(|c| {
+        c.as_ref() != der.as_ref()
+            && X509Certificate::from_der(c)
+                .is_ok_and(|(_, c)| c.subject().as_raw() == cert.issuer().as_raw())
+    })
+}
+
+/// A certificate's subject, for a message about a certificate other than the client's own.
+fn subject(cert: &CertificateDer<'_>) -> String {
+    X509Certificate::from_der(cert).map_or_else(
+        |_| "a certificate that does not parse".to_owned(),
+        |(_, c)| c.subject().to_string(),
+    )
 }
 
 /// The certificate's first OCSP responder URL (authorityInfoAccess, id-ad-ocsp).

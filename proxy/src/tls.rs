@@ -1,7 +1,9 @@
 //! The rustls side of a listener: the FIPS provider narrowed as the configuration asks (never
 //! widened), certificates chosen by SNI and by the client's signature algorithms, optional client
 //! authentication, tickets from the FIPS module, and the `ServerConfig::fips()` check.
-use crate::config::{Backend, CertificateFiles, ClientAuth, CrlScope, KeyRef, Listener, OcspMode};
+use crate::config::{
+    Backend, CertificateFiles, ChainScope, ClientAuth, KeyRef, Listener, OcspMode,
+};
 use crate::ocsp_check::OcspChecker;
 use crate::token_key::{TokenKey, TokenKeyInfo};
 use fipsgate_cipher_db::tls::{group_by_code, suite_by_code};
@@ -233,7 +235,7 @@ fn verifier(
         }
         // Like OpenSSL: a CRL past its nextUpdate is no longer evidence that a certificate is good.
         builder = builder.with_crls(crls).enforce_revocation_expiration();
-        if auth.crl_scope == Some(CrlScope::Leaf) {
+        if auth.crl_scope == Some(ChainScope::Leaf) {
             builder = builder.only_check_end_entity_revocation();
         }
         if auth.allow_unknown_revocation {
@@ -418,6 +420,7 @@ pub fn listener_tls(l: &Listener) -> Result<ListenerTls, TlsError> {
     let ocsp = match &l.client_auth {
         Some(auth) if auth.client_ocsp != OcspMode::Off => Some(Arc::new(OcspChecker::new(
             auth.client_ocsp,
+            auth.ocsp_scope,
             auth.ocsp_responder.clone(),
             Duration::from_secs_f64(auth.ocsp_timeout),
             Duration::from_secs_f64(auth.ocsp_failure_hold),
