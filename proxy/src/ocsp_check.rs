@@ -181,24 +181,50 @@ impl OcspChecker {
         }
     }
 
-    /// The verified status of the certificate, or why there is none; with whether either was
-    /// cached.
-    /// The status of the certificate at `at` in `chain`, whose issuer is looked for in the
-    /// chain and the `ca` bundle.
+    /// The verified status of the certificate at `at` in `chain`, or why there is none; with
+    /// whether either was cached.
     async fn answer(
         &self,
         chain: &[CertificateDer<'static>],
         at: usize,
     ) -> Result<(Status, bool), (String, bool)> {
-        self.asked(chain, at).await.map_err(|why| (why, false))?
+        let asking = self.asking(chain, at).map_err(|why| (why, false))?;
+        let url = &asking.url;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Some(cached) = self.cached(&asking.key, now) {
+            return Ok((cached.status, true));
+        }
+        if let Some(why) = self.held(url) {
+            return Err((why, true));
+        }
+        let body = match tokio::time::timeout(self.timeout, post(url, &asking.query.der)).await {
+            Ok(Ok(body)) => body,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => format!("{url}: {e}"),
+                    _ => format!("{url}: no answer within {:?}", self.timeout),
+                };
+                self.hold(url, &why);
+                return Err((why, false));
+            }
+        };
+        let answer = evaluate(&body, &asking.query, asking.issuer, now, &self.provider)
+            .map_err(|e| (format!("{url}: {e}"), false))?;
+        if answer.next_update.is_some() {
+            self.keep(asking.key, answer.clone(), now);
+        }
+        Ok((answer.status, false))
     }
 
-    /// [`Self::answer`], or why there is none before a cached answer or failure is looked for.
-    async fn asked(
-        &self,
-        chain: &[CertificateDer<'static>],
+    /// What to ask about the certificate at `at` in `chain`, and of whom; its issuer is looked
+    /// for in the chain, then in the `ca` bundle.
+    fn asking<'c>(
+        &'c self,
+        chain: &'c [CertificateDer<'static>],
         at: usize,
-    ) -> Result<Result<(Status, bool), (String, bool)>, String> {
+    ) -> Result<Asking<'c>, String> {
         let leaf = chain.get(at).ok_or("no client certificate")?;
         let (_, parsed) = X509Certificate::from_der(leaf)
             .map_err(|e| format!("the certificate does not parse: {e}"))?;
@@ -213,32 +239,12 @@ impl OcspChecker {
         };
         let query = Query::new(leaf, issuer)?;
         let key = query.cert_id.to_der().map_err(|e| e.to_string())?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        if let Some(cached) = self.cached(&key, now) {
-            return Ok(Ok((cached.status, true)));
-        }
-        if let Some(why) = self.held(&url) {
-            return Ok(Err((why, true)));
-        }
-        let body = match tokio::time::timeout(self.timeout, post(&url, &query.der)).await {
-            Ok(Ok(body)) => body,
-            failed => {
-                let why = match failed {
-                    Ok(Err(e)) => format!("{url}: {e}"),
-                    _ => format!("{url}: no answer within {:?}", self.timeout),
-                };
-                self.hold(&url, &why);
-                return Err(why);
-            }
-        };
-        let answer = evaluate(&body, &query, issuer, now, &self.provider)
-            .map_err(|e| format!("{url}: {e}"))?;
-        if answer.next_update.is_some() {
-            self.keep(key, answer.clone(), now);
-        }
-        Ok(Ok((answer.status, false)))
+        Ok(Asking {
+            url,
+            query,
+            issuer,
+            key,
+        })
     }
 
     /// Why `url` is not asked now, while it is held after giving no answer.
@@ -283,6 +289,15 @@ impl OcspChecker {
         }
         cache.insert(key, answer);
     }
+}
+
+/// An OCSP question about one certificate: the responder, the request, the issuer that must
+/// have signed (or delegated) the answer, and the key the answer is cached under.
+struct Asking<'c> {
+    url: String,
+    query: Query,
+    issuer: &'c CertificateDer<'static>,
+    key: Vec<u8>,
 }
 
 /// The certificate among `candidates` that issued `der` (parsed: `cert`) by subject, other
