@@ -17,7 +17,6 @@ use support::*;
 fn ocsp_pki(aia_port: u16) -> PathBuf {
     let ext = format!("{CLIENT_EXT}authorityInfoAccess=OCSP;URI:http://127.0.0.1:{aia_port}/\n");
     let dir = pki("ocsp", &["good", "revoked", "stranger"], &ext);
-    let run = |args: &[&str]| openssl(args, &dir);
     issue(
         &dir,
         "responder",
@@ -25,17 +24,7 @@ fn ocsp_pki(aia_port: u16) -> PathBuf {
         "basicConstraints=CA:FALSE\nextendedKeyUsage=OCSPSigning\n",
     );
     index(&dir, &["good"]);
-    run(&[
-        &[
-            "ca",
-            "-revoke",
-            "revoked.crt",
-            "-crl_reason",
-            "keyCompromise",
-        ][..],
-        &CA,
-    ]
-    .concat());
+    revoke(&dir, "revoked", "keyCompromise");
     dir
 }
 
@@ -54,6 +43,13 @@ fn index(dir: &Path, valid: &[&str]) {
         let crt = format!("{who}.crt");
         openssl(&[&["ca", "-valid", crt.as_str()][..], &CA].concat(), dir);
     }
+}
+
+/// Records `who`'s certificate as revoked, for `reason`, in the index of the CA in `dir`.
+fn revoke(dir: &Path, who: &str, reason: &str) {
+    let crt = format!("{who}.crt");
+    let args = ["ca", "-revoke", crt.as_str(), "-crl_reason", reason];
+    openssl(&[&args[..], &CA].concat(), dir);
 }
 
 /// `openssl ocsp` answering from `dir`'s index, signing with `signer`.crt/.key (from `keys`),
@@ -278,14 +274,7 @@ fn the_chain_scope_checks_the_intermediate_too() {
 
     // The intermediate revoked: the chain scope refuses its certificates, the leaf scope does
     // not look. Each proxy starts with an empty cache.
-    openssl(
-        &[
-            &["ca", "-revoke", "inter.crt", "-crl_reason", "CACompromise"][..],
-            &CA,
-        ]
-        .concat(),
-        &root,
-    );
+    revoke(&root, "inter", "CACompromise");
     let _root_responder = responder(&root, &root, "ca", root_port);
     for (scope, let_through) in [("chain", false), ("leaf", true)] {
         let p = front_with(scope);
