@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// The fastest answer from which the path counts as slow: a connection's TCP handshake then
 /// costs about as much as the question it carries.
@@ -64,12 +65,12 @@ impl Reserved {
 #[derive(Default)]
 pub(crate) struct Ahead {
     opening: Mutex<VecDeque<Reserved>>,
-    opened: AtomicU32,
+    opened: Arc<AtomicU32>,
     /// Connections opened ahead that no hello has taken yet, for the critical chain and for
     /// the others: one of each at a time. A hello that takes one lets the next be opened at
     /// once, so a chain's every step, not every other, is sent on a connection opened while
     /// the answer before it travelled.
-    pending: [AtomicU32; 2],
+    pending: Arc<[AtomicU32; 2]>,
     /// Connections opened ahead that carried no answer (closed unused, failed to open, or
     /// closed by the server before their hello): after one, nothing more is opened ahead. With
     /// two pending at a time, the endpoint's connections stay within the sequential probe's
@@ -89,9 +90,12 @@ impl fmt::Debug for Ahead {
 }
 
 impl Ahead {
-    /// Records how long the server took to answer a hello, from the hello sent to the first
-    /// bytes back: the round trip plus the server's work.
-    pub(crate) fn answered_after(&self, latency: Duration) {
+    /// Records how long the server took to answer a hello: from the hello sent to the first
+    /// bytes back, and from its connection's connect begun, which holds two round trips (the
+    /// TCP handshake and the hello's) where the first time holds one or, where connect
+    /// returned before the handshake had crossed the path, two.
+    pub(crate) fn answered_after(&self, since_sent: Duration, since_opened: Duration) {
+        let latency = since_sent.min(since_opened / 2);
         if let Ok(mut fastest) = self.fastest.lock() {
             *fastest = Some(fastest.map_or(latency, |f| f.min(latency)));
         }
@@ -112,19 +116,25 @@ impl Ahead {
         self.unused.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Opens one connection ahead for the chain `owner`, when the path is slow, the scan paces
-    /// no connections (`--rate`, `--delay`), every connection opened ahead so far carried an
-    /// answer, none is pending for the same class of chain (`critical` or not), and the
-    /// address has a free place within `--per-host` now. The chain has it first; the hello it
-    /// is opened beside holds the returned guard until its answer begins. Unused, it is closed
-    /// a fastest answer after that (however late the answer, as behind a server that serves
-    /// one connection at a time), or after the probe's timeout.
+    /// Opens one connection ahead for the chain `owner`, beside a hello sent on a connection
+    /// whose connect began at `beside`, when the path is slow, the scan paces no connections
+    /// (`--rate`, `--delay`), every connection opened ahead so far carried an answer, and none
+    /// is pending for the same class of chain (`critical` or not). It is opened a fastest
+    /// answer after `beside`, one round trip before the hello's answer is due, so that it is
+    /// ready when the chain's next hello is and not earlier: a server that serves one
+    /// connection at a time waits on an open connection until its hello arrives. Then the
+    /// critical chain waits for the next free place, before the others; another chain's opens
+    /// only in a place free then. The chain has it first; the hello it is opened beside holds
+    /// the returned guard until its answer begins. Unused, it is closed a fastest answer after
+    /// that (however late the answer, as behind a server that serves one connection at a
+    /// time), or after the probe's timeout.
     pub(crate) fn open(
         &self,
         addr: SocketAddr,
         cfg: &ProbeConfig,
         owner: u64,
         critical: bool,
+        beside: Instant,
     ) -> Option<Beside> {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return None;
@@ -137,34 +147,36 @@ impl Ahead {
             return None;
         };
         // Several pending at once could all end unused when their chains end together.
-        let pending = &self.pending[usize::from(critical)];
-        if pending.load(Ordering::Relaxed) > 0 {
+        let class = usize::from(critical);
+        if self.pending[class].load(Ordering::Relaxed) > 0 {
             return None;
         }
-        // The critical chain waits for the next free place, before the others.
-        let free = Slot::try_acquire(cfg);
-        if free.is_none() && !critical {
-            return None;
-        }
-        self.opened.fetch_add(1, Ordering::Relaxed);
-        pending.fetch_add(1, Ordering::Relaxed);
+        self.pending[class].fetch_add(1, Ordering::Relaxed);
         let cfg = cfg.clone();
         let (answer_pending_tx, answer_pending) = watch::channel(());
         let mut answer = answer_pending.clone();
-        let latest = tokio::time::Instant::now() + cfg.timeout;
+        let latest = Instant::now() + cfg.timeout;
         let kept = fastest.mul_f64(KEPT_ANSWERS).max(KEPT_FLOOR);
         let unused = self.unused.clone();
+        let opened = self.opened.clone();
+        let pending = self.pending.clone();
         let opening_now = tokio::spawn(async move {
-            let opened = async {
-                let slot = match free {
-                    Some(slot) => slot,
-                    None => Slot::acquire_for(&cfg, true).await,
-                };
+            tokio::time::sleep_until(beside + fastest).await;
+            let slot = if critical {
+                Slot::acquire_for(&cfg, true).await
+            } else if let Some(slot) = Slot::try_acquire(&cfg) {
+                slot
+            } else {
+                pending[class].fetch_sub(1, Ordering::Relaxed);
+                return None;
+            };
+            opened.fetch_add(1, Ordering::Relaxed);
+            let ready = async {
                 let mut conn = Conn::open_in(slot, addr, &cfg).await.ok()?;
                 conn.start_tls(addr, &cfg).await.ok()?;
                 Some(conn)
             };
-            let Some(conn) = opened.await else {
+            let Some(conn) = ready.await else {
                 unused.fetch_add(1, Ordering::Relaxed);
                 return None;
             };

@@ -215,6 +215,9 @@ pub(crate) struct Conn {
     stream: TcpStream,
     deadline: Duration,
     slot: Slot,
+    /// When its connect began: an answer on it is due two round trips later at the earliest,
+    /// even where connect returned at once (a TCP handshake completed by a nearby middlebox).
+    opened: tokio::time::Instant,
 }
 
 impl Conn {
@@ -240,6 +243,7 @@ impl Conn {
             if let Some(pacer) = &cfg.pacer {
                 pacer.wait().await;
             }
+            let opened = tokio::time::Instant::now();
             let failure = match timeout(deadline, TcpStream::connect(addr)).await {
                 Err(_) => ProbeError::new(
                     ErrorKind::Timeout,
@@ -252,6 +256,7 @@ impl Conn {
                         stream,
                         deadline,
                         slot,
+                        opened,
                     });
                 }
             };
@@ -323,6 +328,11 @@ impl Conn {
                 format!("{proto} STARTTLS did not complete within {deadline:?}"),
             )),
         }
+    }
+
+    /// When its connect began.
+    pub(crate) fn opened(&self) -> tokio::time::Instant {
+        self.opened
     }
 
     /// Closes the connection and keeps its place, for another connection to the address.

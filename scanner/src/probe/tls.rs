@@ -714,9 +714,13 @@ impl TlsProbe {
             };
         }
         let mut beside = if self.in_chain {
-            self.shared
-                .ahead
-                .open(self.addr, &self.cfg, self.fork_id, self.critical)
+            self.shared.ahead.open(
+                self.addr,
+                &self.cfg,
+                self.fork_id,
+                self.critical,
+                conn.opened(),
+            )
         } else {
             None
         };
@@ -726,7 +730,9 @@ impl TlsProbe {
         loop {
             let received = conn.recv(&mut buf).await;
             if reader.buffered() == 0 && matches!(received, Ok(n) if n > 0) {
-                self.shared.ahead.answered_after(sent_at.elapsed());
+                self.shared
+                    .ahead
+                    .answered_after(sent_at.elapsed(), conn.opened().elapsed());
                 drop(beside.take());
             }
             if matches!(received, Ok(0) | Err(_)) && reader.buffered() > 0 {
