@@ -81,8 +81,9 @@ struct LegacyVersions {
     accepted: Legacy,
     /// The versions whose hellos went unanswered.
     unanswered: Vec<TlsVersion>,
-    /// TLS 1.2's signature schemes, when TLS 1.2 was found in that round.
-    tls12_schemes: Option<Vec<u16>>,
+    /// TLS 1.2 was found in that round, its flights read, and its picks passed on to the
+    /// signature schemes' elimination.
+    tls12_followed_up: bool,
     /// TLS 1.2's ECDHE groups were read in that round (there is no TLS 1.3 to read them from).
     groups_read: bool,
 }
@@ -937,46 +938,28 @@ impl TlsProbe {
     }
 
     /// TLS 1.2 down to SSL 3.0, each version's elimination beside the others: the suites each
-    /// version accepts, the versions whose hellos went unanswered, and, as soon as TLS 1.2's
-    /// suites are known, the schemes TLS 1.2 key exchanges are signed with.
-    async fn eliminate_legacy(&mut self, opt: &HelloOptions) -> Result<LegacyVersions, ProbeError> {
+    /// version accepts and the versions whose hellos went unanswered. TLS 1.2's picks go to
+    /// `tls12_seeds`, if given, as soon as they are made (its signature schemes are
+    /// eliminated from them), and its flights are read once its elimination ends.
+    async fn eliminate_legacy(
+        &mut self,
+        opt: &HelloOptions,
+        tls12_seeds: Option<UnboundedSender<SchemeSeed>>,
+    ) -> Result<LegacyVersions, ProbeError> {
+        let mut tls12_seeds = tls12_seeds;
         let jobs = LEGACY_VERSIONS.map(|version| {
             let opt = opt.clone();
+            let seeds = if version == TlsVersion::Tls12 {
+                tls12_seeds.take()
+            } else {
+                None
+            };
             self.forked(move |mut p| async move {
-                // TLS 1.2's signature schemes are eliminated as soon as its suites' picks
-                // show which key types the server signs with.
-                let (seeds, schemes) = if version == TlsVersion::Tls12 && !p.without_extensions {
-                    let (seeds, picks) = unbounded_channel();
-                    let schemes = p.forked(|mut s| async move {
-                        let found = s.tls12_signature_schemes(picks).await;
-                        (s, found)
-                    });
-                    (Some(seeds), Some(schemes))
-                } else {
-                    (None, None)
-                };
-                // What needs all of TLS 1.2's picks starts once the elimination ends, beside
-                // the scheme eliminations.
-                let wants_follow_up = schemes.is_some();
-                let eliminated = async {
-                    let found = p.eliminate(version, suites_for(version), &opt, seeds).await;
-                    let groups = match &found {
-                        Ok(f) if wants_follow_up && !f.picks.is_empty() => {
-                            Some(p.tls12_follow_up(&f.picks).await)
-                        }
-                        _ => None,
-                    };
-                    (found, groups)
-                };
-                let ((found, groups), schemes) = tokio::join!(eliminated, optional(schemes));
-                let follow_up = match (groups, schemes) {
-                    (Some(groups), Some((fork, schemes))) => {
-                        p.absorb(fork);
-                        Some(schemes.and_then(|s| groups.map(|g| (s, g))))
-                    }
-                    (_, Some((fork, _))) => {
-                        p.absorb(fork);
-                        None
+                let wants_follow_up = seeds.is_some();
+                let found = p.eliminate(version, suites_for(version), &opt, seeds).await;
+                let follow_up = match &found {
+                    Ok(f) if wants_follow_up && !f.picks.is_empty() => {
+                        Some(p.tls12_follow_up(&f.picks).await)
                     }
                     _ => None,
                 };
@@ -985,7 +968,7 @@ impl TlsProbe {
         });
         let mut done = LegacyVersions::default();
         let mut error = None;
-        for (version, (fork, (found, schemes))) in
+        for (version, (fork, (found, follow_up))) in
             LEGACY_VERSIONS.into_iter().zip(join_all(jobs).await)
         {
             self.absorb(fork);
@@ -997,9 +980,9 @@ impl TlsProbe {
                     error.get_or_insert(e);
                 }
             }
-            match schemes {
-                Some(Ok((schemes, groups_read))) => {
-                    done.tls12_schemes = Some(schemes);
+            match follow_up {
+                Some(Ok(groups_read)) => {
+                    done.tls12_followed_up = true;
                     done.groups_read = groups_read;
                 }
                 Some(Err(e)) => {
@@ -1015,9 +998,10 @@ impl TlsProbe {
     }
 
     /// Runs the whole enumeration in two rounds of questions asked side by side: first every
-    /// version (with TLS 1.2's signature schemes and TLS 1.3's groups as soon as what they need
-    /// is known), then what depends on the versions found (server order, features, TLS 1.0-1.2
-    /// groups, fallback SCSV, TLS 1.3 certificates). Connections to the address stay within
+    /// version, then what depends on the versions found (server order, features, TLS 1.0-1.2
+    /// groups, fallback SCSV, TLS 1.3 certificates). The two long chains, TLS 1.3's groups and
+    /// TLS 1.2's signature schemes, run beside both rounds from as soon as what they need is
+    /// known. Connections to the address stay within
     /// `--per-host`, and what each line of questions learned is taken back in a fixed order.
     pub async fn run(&mut self) -> Result<TlsObservation, ProbeError> {
         let default = HelloOptions::default();
@@ -1029,8 +1013,8 @@ impl TlsProbe {
             (p, found)
         });
         // TLS 1.3's groups run through both rounds: the second round needs nothing of them.
-        // Whatever is awaited until they are taken back runs beside them, so that they never
-        // stall (a server that serves one connection at a time would wait on their hello).
+        // Whatever is awaited until the chains are taken back runs beside them, so that they
+        // never stall (a server that serves one connection at a time would wait on their hello).
         let tls13_groups_job = self.forked(|mut p| async move {
             p.critical = true;
             let found = match picked.await {
@@ -1042,16 +1026,32 @@ impl TlsProbe {
             };
             (p, found)
         });
-        // Boxed, as is what runs beside it: both are large, and debug builds' worker stacks
-        // are not.
-        let mut tls13_groups = Box::pin(maybe_done(tls13_groups_job));
+        // TLS 1.2's signature schemes, from its first picks on: the second round waits for
+        // whether there are any, not for all of them.
+        let (scheme_seeds, seeded) = unbounded_channel();
+        let (any_scheme, tls12_signs) = oneshot::channel();
+        let tls12_schemes_job = self.forked(|mut p| async move {
+            let found = p.tls12_signature_schemes(seeded, Some(any_scheme)).await;
+            (p, found)
+        });
+        // The long chains run through both rounds. Boxed, as is what runs beside them: both
+        // are large, and debug builds' worker stacks are not.
+        let mut chains = Box::pin(maybe_done(async {
+            tokio::join!(tls13_groups_job, tls12_schemes_job)
+        }));
         let sslv2_job = self.forked(|mut p| async move {
             let found = p.probe_sslv2().await;
             (p, found)
         });
         let (legacy, (tls13_fork, tls13), (sslv2_fork, sslv2)) = beside(
-            async { tokio::join!(self.eliminate_legacy(&default), tls13_job, sslv2_job) },
-            tls13_groups.as_mut(),
+            async {
+                tokio::join!(
+                    self.eliminate_legacy(&default, Some(scheme_seeds)),
+                    tls13_job,
+                    sslv2_job
+                )
+            },
+            chains.as_mut(),
         )
         .await;
         self.absorb(tls13_fork);
@@ -1062,7 +1062,7 @@ impl TlsProbe {
         if found.accepted.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
             // Old stacks reset on any extension: try once more with bare hellos.
             self.without_extensions = true;
-            found = beside(self.eliminate_legacy(&default), tls13_groups.as_mut()).await?;
+            found = beside(self.eliminate_legacy(&default, None), chains.as_mut()).await?;
             if found.accepted.is_empty() {
                 self.without_extensions = false;
             } else {
@@ -1075,7 +1075,7 @@ impl TlsProbe {
         let LegacyVersions {
             accepted: mut legacy,
             unanswered,
-            tls12_schemes,
+            tls12_followed_up,
             groups_read,
         } = found;
         if legacy.is_empty() && tls13.is_none() && self.obs.versions.is_empty() {
@@ -1086,7 +1086,7 @@ impl TlsProbe {
         if answers_some_version && !self.without_extensions {
             beside(
                 self.settle_unanswered_versions(&mut legacy, unanswered),
-                tls13_groups.as_mut(),
+                chains.as_mut(),
             )
             .await?;
         }
@@ -1097,9 +1097,8 @@ impl TlsProbe {
             ));
         }
         // TLS 1.2's flights were read already where its first-round follow-up ran.
-        let tls12_learned = tls12_schemes.is_some();
         for (version, picks) in &legacy {
-            if !(tls12_learned && *version == TlsVersion::Tls12) {
+            if !(tls12_followed_up && *version == TlsVersion::Tls12) {
                 self.learn_from_flights(*version, picks);
             }
         }
@@ -1109,19 +1108,16 @@ impl TlsProbe {
             self.features_from_hello(&picks[0].0);
             self.encrypt_then_mac(picks);
             // TLS 1.2 found only by the minimal retry has its signature schemes read now.
-            let schemes = match tls12_schemes {
-                Some(schemes) => schemes,
-                None if *version == TlsVersion::Tls12 => {
-                    let (seeds, found) = unbounded_channel();
-                    for (h, flight) in picks {
-                        let _ = seeds.send(SchemeSeed::of(h, flight, false));
-                    }
-                    drop(seeds);
-                    beside(self.tls12_signature_schemes(found), tls13_groups.as_mut()).await?
+            if *version == TlsVersion::Tls12 && !tls12_followed_up {
+                let (seeds, found) = unbounded_channel();
+                for (h, flight) in picks {
+                    let _ = seeds.send(SchemeSeed::of(h, flight, false));
                 }
-                None => Vec::new(),
-            };
-            self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+                drop(seeds);
+                let schemes =
+                    beside(self.tls12_signature_schemes(found, None), chains.as_mut()).await?;
+                self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+            }
             if tls13.is_none() && !groups_read {
                 bound_groups = self.legacy_group_plan(picks).map(|plan| (*version, plan));
             }
@@ -1187,7 +1183,10 @@ impl TlsProbe {
             Some((suites, _)) => !self.shared.broken() && self.tls13_readable(suites),
             None => false,
         };
-        let read_schemes = self.obs.signature_schemes.is_empty();
+        // Where the chains' elimination has TLS 1.2's schemes, whether it has any is known
+        // from its first picks on.
+        let tls12_signs = tls12_followed_up.then_some(tls12_signs);
+        let no_tls12_schemes = self.obs.signature_schemes.is_empty();
         let have: Vec<String> = self
             .obs
             .certificates
@@ -1196,6 +1195,10 @@ impl TlsProbe {
             .collect();
         let tls13_job = readable.then(|| {
             self.forked(move |mut p| async move {
+                let read_schemes = match tls12_signs {
+                    Some(signs) => !signs.await.unwrap_or(false),
+                    None => no_tls12_schemes,
+                };
                 if read_schemes {
                     p.tls13_signature_schemes().await;
                 } else {
@@ -1210,7 +1213,7 @@ impl TlsProbe {
             optional(fallback_job),
             optional(confirm_job),
             optional(tls13_job),
-            tls13_groups.as_mut(),
+            chains.as_mut(),
         );
         let mut error = None;
         for (i, ((version, picks), (fork, pref))) in legacy.iter().zip(prefs).enumerate() {
@@ -1258,10 +1261,25 @@ impl TlsProbe {
         for (fork, ()) in [confirm, tls13_read].into_iter().flatten() {
             self.absorb(fork);
         }
-        if let Some((fork, found)) = tls13_groups.as_mut().take_output() {
-            self.absorb(fork);
-            if let Err(e) = found {
+        if let Some(((groups_fork, groups), (schemes_fork, schemes))) =
+            chains.as_mut().take_output()
+        {
+            self.absorb(groups_fork);
+            if let Err(e) = groups {
                 error.get_or_insert(e);
+            }
+            self.absorb(schemes_fork);
+            match schemes {
+                // TLS 1.2's schemes come before any a TLS 1.3 handshake read, as they did
+                // when they were read first.
+                Ok(schemes) if tls12_followed_up && !schemes.is_empty() => {
+                    self.obs.signature_schemes =
+                        schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    error.get_or_insert(e);
+                }
             }
         }
         if let Some(e) = error {
@@ -1750,6 +1768,7 @@ impl TlsProbe {
     async fn tls12_signature_schemes(
         &mut self,
         mut seeds: UnboundedReceiver<SchemeSeed>,
+        mut any: Option<oneshot::Sender<bool>>,
     ) -> Result<Vec<u16>, ProbeError> {
         let mut key_types: Vec<&str> = Vec::new();
         let mut running = FuturesUnordered::new();
@@ -1779,6 +1798,12 @@ impl TlsProbe {
                         .filter(|_| seed.full_hello)
                         .and_then(|b| server_key_exchange::parse(b, kind, true, true).ok())
                         .and_then(|ske| ske.signature_scheme);
+                    if first.is_some() {
+                        // Its elimination starts from that scheme: there will be one at least.
+                        if let Some(any) = any.take() {
+                            let _ = any.send(true);
+                        }
+                    }
                     let index = key_types.len();
                     key_types.push(s.auth);
                     let mut fork = self.fork();
@@ -1808,6 +1833,9 @@ impl TlsProbe {
                     error.get_or_insert(e);
                 }
             }
+        }
+        if let Some(any) = any {
+            let _ = any.send(!schemes.is_empty());
         }
         match error {
             Some(e) => Err(e),
