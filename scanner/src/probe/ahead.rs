@@ -71,12 +71,14 @@ pub(crate) struct Ahead {
     /// once, so a chain's every step, not every other, is sent on a connection opened while
     /// the answer before it travelled.
     pending: Arc<[AtomicU32; 2]>,
-    /// Connections opened ahead that carried no answer (closed unused, failed to open, or
-    /// closed by the server before their hello): after one, nothing more is opened ahead. With
-    /// two pending at a time, the endpoint's connections stay within the sequential probe's
-    /// plus two (plus three where the server closed a connection that waited for its hello
-    /// while the next was already opening).
-    unused: Arc<AtomicU32>,
+    /// Connections opened ahead that carried no answer, by class: after one closed unused
+    /// (its chain ended, and no other took it), nothing more is opened ahead for that class;
+    /// after one that failed to open or that the server closed before its hello, nothing more
+    /// for either. So one class's end does not slow the other's chain, and with two pending at
+    /// a time the endpoint's connections stay within the sequential probe's plus two (plus
+    /// three where the server closed a connection that waited for its hello while the next
+    /// was already opening).
+    unused: Arc<[AtomicU32; 2]>,
     fastest: Mutex<Option<Duration>>,
 }
 
@@ -113,13 +115,13 @@ impl Ahead {
     /// Records that a connection opened ahead was of no use: the server closed it before its
     /// hello, so the hello goes on a fresh one.
     pub(crate) fn wasted(&self) {
-        self.unused.fetch_add(1, Ordering::Relaxed);
+        stop_all(&self.unused);
     }
 
     /// Opens one connection ahead for the chain `owner`, beside a hello sent on a connection
     /// whose connect began at `beside`, when the path is slow, the scan paces no connections
-    /// (`--rate`, `--delay`), every connection opened ahead so far carried an answer, and none
-    /// is pending for the same class of chain (`critical` or not). It is opened a fastest
+    /// (`--rate`, `--delay`), no connection opened ahead for the same class of chain
+    /// (`critical` or not) has ended unused, and none of that class is pending. It is opened a fastest
     /// answer after `beside`, one round trip before the hello's answer is due, so that it is
     /// ready when the chain's next hello is and not earlier: a server that serves one
     /// connection at a time waits on an open connection until its hello arrives. Then the
@@ -140,14 +142,14 @@ impl Ahead {
             return None;
         }
         let fastest = self.fastest().filter(|f| *f >= SLOW_PATH)?;
-        if self.unused.load(Ordering::Relaxed) > 0 {
+        let class = usize::from(critical);
+        if self.unused[class].load(Ordering::Relaxed) > 0 {
             return None;
         }
         let Ok(mut opening) = self.opening.lock() else {
             return None;
         };
         // Several pending at once could all end unused when their chains end together.
-        let class = usize::from(critical);
         if self.pending[class].load(Ordering::Relaxed) > 0 {
             return None;
         }
@@ -177,7 +179,7 @@ impl Ahead {
                 Some(conn)
             };
             let Some(conn) = ready.await else {
-                unused.fetch_add(1, Ordering::Relaxed);
+                stop_all(&unused);
                 return None;
             };
             let waiting: Waiting = Arc::new(Mutex::new(Some(conn)));
@@ -187,7 +189,7 @@ impl Ahead {
                 let _ = tokio::time::timeout_at(latest, answer.changed()).await;
                 tokio::time::sleep(kept).await;
                 if let Some(conn) = closing.lock().ok().and_then(|mut c| c.take()) {
-                    unused.fetch_add(1, Ordering::Relaxed);
+                    unused[class].fetch_add(1, Ordering::Relaxed);
                     drop(conn);
                 }
             });
@@ -245,5 +247,13 @@ impl Drop for Ahead {
                 reserved.opening.abort();
             }
         }
+    }
+}
+
+/// Counts a connection opened ahead that failed, or that the server closed before its hello,
+/// against every class: the server, not a chain's end, made it useless.
+fn stop_all(unused: &[AtomicU32; 2]) {
+    for class in unused {
+        class.fetch_add(1, Ordering::Relaxed);
     }
 }
