@@ -1270,8 +1270,7 @@ impl TlsProbe {
             }
             self.absorb(schemes_fork);
             match schemes {
-                // TLS 1.2's schemes come before any a TLS 1.3 handshake read, as they did
-                // when they were read first.
+                // A TLS 1.3 handshake read schemes only where TLS 1.2 has none.
                 Ok(schemes) if tls12_followed_up && !schemes.is_empty() => {
                     self.obs.signature_schemes =
                         schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
