@@ -110,24 +110,28 @@ system_default = system_default_sect
 Groups = P-256
 CNF
 
-# Handshakes per second: CLIENTS parallel s_time clients making new sessions for SECS seconds.
-handshakes() { # port version groups [clients]
-  local port=$1 version=$2 conf=/dev/null opts clients=${4:-16}
+# Handshakes per second: CLIENTS parallel s_time clients making new sessions for SECS seconds;
+# with PID, also the milliseconds of that process's CPU per handshake.
+handshakes() { # port version groups [clients [pid]]
+  local port=$1 version=$2 conf=/dev/null opts clients=${4:-16} pid=${5:-} before=0 after=0
   [ "$3" = p256 ] && conf=$WORK/p256.cnf
   case $version in
     tls1.3) opts=(-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256) ;;
     tls1.2) opts=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256) ;;
   esac
+  [ -n "$pid" ] && before=$(cpu "$pid")
   for c in $(seq "$clients"); do
     OPENSSL_CONF=$conf openssl s_time -connect "127.0.0.1:$port" -new -time "$SECS" "${opts[@]}" >"hs-$c" 2>/dev/null &
   done
   wait
+  [ -n "$pid" ] && after=$(cpu "$pid")
   cat hs-* | python3 -c '
 import re,sys
 n=t=0
 for m in re.finditer(r"(\d+) connections in (\d+) real seconds", sys.stdin.read()):
     n+=int(m.group(1)); t=max(t,int(m.group(2)))
-print(round(n/t) if t else 0)'
+cpu=float(sys.argv[2])-float(sys.argv[1])
+print(round(n/t) if t else 0, *([round(cpu/n*1000,2) if n else 0] if sys.argv[3] else []))' "$before" "$after" "$pid"
   rm -f hs-*
 }
 
@@ -187,8 +191,10 @@ for key in ec rsa; do
   for proxy in fipsgate haproxy; do
     port=${PORT[$proxy,$key]}
     for groups in p256 default; do
-      R[$proxy,$key,sat13,$groups]=$(handshakes "$port" tls1.3 $groups $SATURATION)
-      R[$proxy,$key,sat12,$groups]=$(handshakes "$port" tls1.2 $groups $SATURATION)
+      for version in 13 12; do
+        read -r "R[$proxy,$key,sat$version,$groups]" "R[$proxy,$key,satcpu$version,$groups]" \
+          <<<"$(handshakes "$port" "tls1.${version#1}" $groups $SATURATION "${PID[$proxy,$key]}")"
+      done
     done
   done
 done
@@ -224,6 +230,18 @@ sat_table() {
     [ "$groups" = default ] && share="X25519 (OpenSSL's default)"
     for proxy in fipsgate haproxy; do
       echo "| $proxy | $share | ${R[$proxy,ec,sat13,$groups]} | ${R[$proxy,rsa,sat13,$groups]} | ${R[$proxy,ec,sat12,$groups]} | ${R[$proxy,rsa,sat12,$groups]} |"
+    done
+  done
+}
+sat_cpu_table() {
+  echo "| proxy | clients' key share | TLS 1.3 ECDSA | TLS 1.3 RSA | TLS 1.2 ECDSA | TLS 1.2 RSA |"
+  echo "|---|---|---|---|---|---|"
+  local groups proxy share
+  for groups in p256 default; do
+    share="P-256"
+    [ "$groups" = default ] && share="X25519 (OpenSSL's default)"
+    for proxy in fipsgate haproxy; do
+      echo "| $proxy | $share | ${R[$proxy,ec,satcpu13,$groups]} | ${R[$proxy,rsa,satcpu13,$groups]} | ${R[$proxy,ec,satcpu12,$groups]} | ${R[$proxy,rsa,satcpu12,$groups]} |"
     done
   done
 }
@@ -288,6 +306,12 @@ With X25519 shares, each of fipsgate's TLS 1.3 handshakes includes the HelloRetr
 client's second key share:
 
 $(sat_table)
+
+The proxy's own CPU per handshake in those runs (user + system milliseconds of the proxy
+process, its threads included, over the handshakes made); the rest of the two cores went to the
+clients and the backend:
+
+$(sat_cpu_table)
 
 Traffic through the ECDSA listener, ${ROUNDS} rounds with the proxies taking turns. Keep-alive:
 \`wrk -t2 -c16 -d${SECS}s\` for a 1 KiB file, medians of the rounds; CPU is the proxy process's
