@@ -107,6 +107,12 @@ impl Ahead {
         self.fastest.lock().ok().and_then(|f| *f)
     }
 
+    /// Whether the path is slow: a connection's TCP handshake costs about as much as the
+    /// question it carries.
+    pub(crate) fn slow_path(&self) -> bool {
+        self.fastest().is_some_and(|f| f >= SLOW_PATH)
+    }
+
     /// Connections opened ahead so far, used or not.
     pub(crate) fn opened(&self) -> u32 {
         self.opened.load(Ordering::Relaxed)
@@ -141,7 +147,10 @@ impl Ahead {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return None;
         }
-        let fastest = self.fastest().filter(|f| *f >= SLOW_PATH)?;
+        if !self.slow_path() {
+            return None;
+        }
+        let fastest = self.fastest()?;
         let class = usize::from(critical);
         if self.unused[class].load(Ordering::Relaxed) > 0 {
             return None;

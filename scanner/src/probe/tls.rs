@@ -1797,8 +1797,12 @@ impl TlsProbe {
                         .filter(|_| seed.full_hello)
                         .and_then(|b| server_key_exchange::parse(b, kind, true, true).ok())
                         .and_then(|ske| ske.signature_scheme);
-                    if first.is_some() {
-                        // Its elimination starts from that scheme: there will be one at least.
+                    // Its elimination starts from that scheme: there will be one at least. On
+                    // a fast path the word waits for the chain's end all the same: there is no
+                    // round trip to save, and the real handshake it lets start would hold a
+                    // server that serves one connection at a time while the chain keeps the
+                    // scanner busy.
+                    if first.is_some() && self.shared.ahead.slow_path() {
                         if let Some(any) = any.take() {
                             let _ = any.send(true);
                         }
