@@ -221,7 +221,7 @@ hs_table() { # groups
     echo "| $proxy | ${R[$proxy,ec,hs13,$1]} | ${R[$proxy,rsa,hs13,$1]} | ${R[$proxy,ec,hs12,$1]} | ${R[$proxy,rsa,hs12,$1]} |"
   done
 }
-sat_table() {
+sat_table() { # what: sat (handshakes/s) or satcpu (the proxy's CPU ms per handshake)
   echo "| proxy | clients' key share | TLS 1.3 ECDSA | TLS 1.3 RSA | TLS 1.2 ECDSA | TLS 1.2 RSA |"
   echo "|---|---|---|---|---|---|"
   local groups proxy share
@@ -229,19 +229,7 @@ sat_table() {
     share="P-256"
     [ "$groups" = default ] && share="X25519 (OpenSSL's default)"
     for proxy in fipsgate haproxy; do
-      echo "| $proxy | $share | ${R[$proxy,ec,sat13,$groups]} | ${R[$proxy,rsa,sat13,$groups]} | ${R[$proxy,ec,sat12,$groups]} | ${R[$proxy,rsa,sat12,$groups]} |"
-    done
-  done
-}
-sat_cpu_table() {
-  echo "| proxy | clients' key share | TLS 1.3 ECDSA | TLS 1.3 RSA | TLS 1.2 ECDSA | TLS 1.2 RSA |"
-  echo "|---|---|---|---|---|---|"
-  local groups proxy share
-  for groups in p256 default; do
-    share="P-256"
-    [ "$groups" = default ] && share="X25519 (OpenSSL's default)"
-    for proxy in fipsgate haproxy; do
-      echo "| $proxy | $share | ${R[$proxy,ec,satcpu13,$groups]} | ${R[$proxy,rsa,satcpu13,$groups]} | ${R[$proxy,ec,satcpu12,$groups]} | ${R[$proxy,rsa,satcpu12,$groups]} |"
+      echo "| $proxy | $share | ${R[$proxy,ec,${1}13,$groups]} | ${R[$proxy,rsa,${1}13,$groups]} | ${R[$proxy,ec,${1}12,$groups]} | ${R[$proxy,rsa,${1}12,$groups]} |"
     done
   done
 }
@@ -305,13 +293,13 @@ is the CPU each handshake costs (the clients' included: they share the cores), n
 With X25519 shares, each of fipsgate's TLS 1.3 handshakes includes the HelloRetryRequest and the
 client's second key share:
 
-$(sat_table)
+$(sat_table sat)
 
 The proxy's own CPU per handshake in those runs (user + system milliseconds of the proxy
 process, its threads included, over the handshakes made); the rest of the two cores went to the
 clients and the backend:
 
-$(sat_cpu_table)
+$(sat_table satcpu)
 
 Traffic through the ECDSA listener, ${ROUNDS} rounds with the proxies taking turns. Keep-alive:
 \`wrk -t2 -c16 -d${SECS}s\` for a 1 KiB file, medians of the rounds; CPU is the proxy process's
