@@ -107,10 +107,15 @@ impl Ahead {
         self.fastest.lock().ok().and_then(|f| *f)
     }
 
-    /// Whether the path is slow: a connection's TCP handshake costs about as much as the
-    /// question it carries.
+    /// The fastest answer so far, if the path is slow: a connection's TCP handshake then costs
+    /// about as much as the question it carries.
+    fn fastest_if_slow(&self) -> Option<Duration> {
+        self.fastest().filter(|f| *f >= SLOW_PATH)
+    }
+
+    /// Whether the path is slow.
     pub(crate) fn slow_path(&self) -> bool {
-        self.fastest().is_some_and(|f| f >= SLOW_PATH)
+        self.fastest_if_slow().is_some()
     }
 
     /// Connections opened ahead so far, used or not.
@@ -127,9 +132,9 @@ impl Ahead {
     /// Opens one connection ahead for the chain `owner`, beside a hello sent on a connection
     /// whose connect began at `beside`, when the path is slow, the scan paces no connections
     /// (`--rate`, `--delay`), no connection opened ahead for the same class of chain
-    /// (`critical` or not) has ended unused, and none of that class is pending. It is opened a fastest
-    /// answer after `beside`, one round trip before the hello's answer is due, so that it is
-    /// ready when the chain's next hello is and not earlier: a server that serves one
+    /// (`critical` or not) has ended unused, and none of that class is pending. It is opened a
+    /// fastest answer after `beside`, one round trip before the hello's answer is due, so that
+    /// it is ready when the chain's next hello is and not earlier: a server that serves one
     /// connection at a time waits on an open connection until its hello arrives. Then the
     /// critical chain waits for the next free place, before the others; another chain's opens
     /// only in a place free then. The chain has it first; the hello it is opened beside holds
@@ -147,10 +152,7 @@ impl Ahead {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return None;
         }
-        if !self.slow_path() {
-            return None;
-        }
-        let fastest = self.fastest()?;
+        let fastest = self.fastest_if_slow()?;
         let class = usize::from(critical);
         if self.unused[class].load(Ordering::Relaxed) > 0 {
             return None;

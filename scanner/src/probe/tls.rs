@@ -944,9 +944,8 @@ impl TlsProbe {
     async fn eliminate_legacy(
         &mut self,
         opt: &HelloOptions,
-        tls12_seeds: Option<UnboundedSender<SchemeSeed>>,
+        mut tls12_seeds: Option<UnboundedSender<SchemeSeed>>,
     ) -> Result<LegacyVersions, ProbeError> {
-        let mut tls12_seeds = tls12_seeds;
         let jobs = LEGACY_VERSIONS.map(|version| {
             let opt = opt.clone();
             let seeds = if version == TlsVersion::Tls12 {
@@ -1001,8 +1000,8 @@ impl TlsProbe {
     /// version, then what depends on the versions found (server order, features, TLS 1.0-1.2
     /// groups, fallback SCSV, TLS 1.3 certificates). The two long chains, TLS 1.3's groups and
     /// TLS 1.2's signature schemes, run beside both rounds from as soon as what they need is
-    /// known. Connections to the address stay within
-    /// `--per-host`, and what each line of questions learned is taken back in a fixed order.
+    /// known. Connections to the address stay within `--per-host`, and what each line of
+    /// questions learned is taken back in a fixed order.
     pub async fn run(&mut self) -> Result<TlsObservation, ProbeError> {
         let default = HelloOptions::default();
         let (first_pick, picked) = oneshot::channel();
@@ -1116,7 +1115,7 @@ impl TlsProbe {
                 drop(seeds);
                 let schemes =
                     beside(self.tls12_signature_schemes(found, None), chains.as_mut()).await?;
-                self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+                self.set_signature_schemes(&schemes);
             }
             if tls13.is_none() && !groups_read {
                 bound_groups = self.legacy_group_plan(picks).map(|plan| (*version, plan));
@@ -1272,8 +1271,7 @@ impl TlsProbe {
             match schemes {
                 // A TLS 1.3 handshake read schemes only where TLS 1.2 has none.
                 Ok(schemes) if tls12_followed_up && !schemes.is_empty() => {
-                    self.obs.signature_schemes =
-                        schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
+                    self.set_signature_schemes(&schemes);
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -1979,6 +1977,11 @@ impl TlsProbe {
                 _ => break,
             }
         }
+        self.set_signature_schemes(&schemes);
+    }
+
+    /// The endpoint's signature schemes, by code.
+    fn set_signature_schemes(&mut self, schemes: &[u16]) {
         self.obs.signature_schemes = schemes.iter().map(|s| CodeName::sigalg(*s)).collect();
     }
 
