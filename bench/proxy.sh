@@ -17,10 +17,12 @@ for tool in stunnel4 haproxy wrk nginx curl openssl python3; do
   command -v "$tool" >/dev/null || { echo "bench/proxy.sh: $tool is missing (apt-get install stunnel4 haproxy wrk)" >&2; exit 2; }
 done
 bench_setup
+cargo build --release --quiet -p fipsgate-hsload
+HSLOAD=$PWD/target/release/fipsgate-hsload
 
 cd "$WORK"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.crt -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.crt -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.crt -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.crt -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE 2>/dev/null
 cat ec.crt ec.key >ec.pem
 cat rsa.crt rsa.key >rsa.pem
 mkdir -p www
@@ -110,29 +112,51 @@ system_default = system_default_sect
 Groups = P-256
 CNF
 
-# Handshakes per second: CLIENTS parallel s_time clients making new sessions for SECS seconds;
-# with PID, also the milliseconds of that process's CPU per handshake.
-handshakes() { # port version groups [clients [pid]]
-  local port=$1 version=$2 conf=/dev/null opts clients=${4:-16} pid=${5:-} before=0 after=0
-  [ "$3" = p256 ] && conf=$WORK/p256.cnf
+# Handshakes per second over SECS seconds: CLIENTS concurrent clients making new sessions, each
+# `openssl s_time -new` (CLIENT s_time, a process per client) or a task of bench/hsload (CLIENT
+# hsload, one process). With PID, also the milliseconds of CPU per handshake of that process and
+# of the clients: "handshakes/s [proxy_ms clients_ms]".
+handshakes() { # port key version groups [clients [pid [client]]]
+  local port=$1 key=$2 version=$3 groups=$4 clients=${5:-16} pid=${6:-} client=${7:-s_time}
+  local conf=/dev/null opts before=0 after=0 used
+  [ "$groups" = p256 ] && conf=$WORK/p256.cnf
   case $version in
     tls1.3) opts=(-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256) ;;
     tls1.2) opts=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256) ;;
   esac
   [ -n "$pid" ] && before=$(cpu "$pid")
-  for c in $(seq "$clients"); do
-    OPENSSL_CONF=$conf openssl s_time -connect "127.0.0.1:$port" -new -time "$SECS" "${opts[@]}" >"hs-$c" 2>/dev/null &
-  done
-  wait
+  # `times` in the subshell: the CPU of the clients it ran (redirected, not piped: a pipeline
+  # would run it in a fork of its own, which has no children).
+  (
+    if [ "$client" = hsload ]; then
+      "$HSLOAD" --connect "127.0.0.1:$port" --ca "$WORK/$key.crt" --version "$version" \
+        --groups "$groups" --clients "$clients" --seconds "$SECS" >hs-hsload
+    else
+      for c in $(seq "$clients"); do
+        OPENSSL_CONF=$conf openssl s_time -connect "127.0.0.1:$port" -new -time "$SECS" "${opts[@]}" >"hs-$c" 2>/dev/null &
+      done
+      wait
+    fi
+    times >clients.cpu
+  )
+  used=$(tail -1 clients.cpu)
   [ -n "$pid" ] && after=$(cpu "$pid")
   cat hs-* | python3 -c '
 import re,sys
+text=sys.stdin.read()
 n=t=0
-for m in re.finditer(r"(\d+) connections in (\d+) real seconds", sys.stdin.read()):
+for m in re.finditer(r"(\d+) connections in (\d+) real seconds", text):
     n+=int(m.group(1)); t=max(t,int(m.group(2)))
+m=re.fullmatch(r"(\d+) ([\d.]+) (\d+)\s*", text)
+if m:
+    n,t=int(m.group(1)),float(m.group(2))
+    if int(m.group(3)):
+        print(f"hsload: {m.group(3)} failed handshakes", file=sys.stderr)
+secs=lambda s: sum(float(a or 0)*60+float(b) for a,b in re.findall(r"(?:(\d+)m)?([\d.]+)s", s))
 cpu=float(sys.argv[2])-float(sys.argv[1])
-print(round(n/t) if t else 0, *([round(cpu/n*1000,2) if n else 0] if sys.argv[3] else []))' "$before" "$after" "$pid"
-  rm -f hs-*
+print(round(n/t) if t else 0, *([round(cpu/n*1000,2), round(secs(sys.argv[4])/n*1000,2)] if sys.argv[3] and n else []))' \
+    "$before" "$after" "$pid" "$used"
+  rm -f hs-* clients.cpu
 }
 
 # Keep-alive 1 KiB requests: "requests/s p99_ms cpu_s_per_10k".
@@ -179,24 +203,39 @@ for key in ec rsa; do
   for proxy in fipsgate stunnel haproxy; do
     port=${PORT[$proxy,$key]}
     for groups in p256 default; do
-      R[$proxy,$key,hs13,$groups]=$(handshakes "$port" tls1.3 $groups)
-      R[$proxy,$key,hs12,$groups]=$(handshakes "$port" tls1.2 $groups)
+      R[$proxy,$key,hs13,$groups]=$(handshakes "$port" $key tls1.3 $groups)
+      R[$proxy,$key,hs12,$groups]=$(handshakes "$port" $key tls1.2 $groups)
     done
   done
 done
 # Saturation: 64 clients keep both cores busy, so a HelloRetryRequest costs CPU (the client's
-# second key share, the proxy's second flight), not an idle round trip.
+# second key share, the proxy's second flight), not an idle round trip. Twice: with s_time
+# clients ("sat"), whose handshakes cost more CPU than the proxy's, and with bench/hsload ("hl"),
+# whose cost a fraction of it, so that the proxy is what saturates.
+# ROUNDS rounds with the proxies taking turns on each cell; the medians are reported.
 SATURATION=64
-for key in ec rsa; do
-  for proxy in fipsgate haproxy; do
-    port=${PORT[$proxy,$key]}
+for _ in $(seq "$ROUNDS"); do
+  for key in ec rsa; do
     for groups in p256 default; do
       for version in 13 12; do
-        read -r "R[$proxy,$key,sat$version,$groups]" "R[$proxy,$key,satcpu$version,$groups]" \
-          <<<"$(handshakes "$port" "tls1.${version#1}" $groups $SATURATION "${PID[$proxy,$key]}")"
+        for client in s_time hsload; do
+          run=sat
+          [ "$client" = hsload ] && run=hl
+          for proxy in fipsgate haproxy; do
+            handshakes "${PORT[$proxy,$key]}" $key "tls1.${version#1}" $groups $SATURATION \
+              "${PID[$proxy,$key]}" $client >>"sat-$proxy-$key-$run$version-$groups"
+          done
+        done
       done
     done
   done
+done
+for cell in sat-*; do
+  IFS=- read -r _ proxy key run groups <<<"$cell"
+  version=${run: -2}
+  run=${run%??}
+  read -r "R[$proxy,$key,$run$version,$groups]" "R[$proxy,$key,${run}cpu$version,$groups]" \
+    "R[$proxy,$key,${run}cli$version,$groups]" <<<"$(median <"$cell")"
 done
 # Keep-alive and bulk: ROUNDS rounds, the proxies taking turns, so that a noisy minute on this
 # shared machine hits all of them; the medians (bulk: the best) are reported.
@@ -221,20 +260,28 @@ hs_table() { # groups
     echo "| $proxy | ${R[$proxy,ec,hs13,$1]} | ${R[$proxy,rsa,hs13,$1]} | ${R[$proxy,ec,hs12,$1]} | ${R[$proxy,rsa,hs12,$1]} |"
   done
 }
-sat_table() { # what: sat (handshakes/s) or satcpu (the proxy's CPU ms per handshake)
+sat_table() { # run (sat: s_time, hl: hsload), then "cpu" for the CPU per handshake
   echo "| proxy | clients' key share | TLS 1.3 ECDSA | TLS 1.3 RSA | TLS 1.2 ECDSA | TLS 1.2 RSA |"
   echo "|---|---|---|---|---|---|"
-  local groups proxy share
+  local groups proxy share cells cell
   for groups in p256 default; do
     share="P-256"
     [ "$groups" = default ] && share="X25519 (OpenSSL's default)"
     for proxy in fipsgate haproxy; do
-      echo "| $proxy | $share | ${R[$proxy,ec,${1}13,$groups]} | ${R[$proxy,rsa,${1}13,$groups]} | ${R[$proxy,ec,${1}12,$groups]} | ${R[$proxy,rsa,${1}12,$groups]} |"
+      cells=""
+      for cell in ec,13 rsa,13 ec,12 rsa,12; do
+        if [ "${2:-}" = cpu ]; then
+          cells+=" ${R[$proxy,${cell%,*},${1}cpu${cell#*,},$groups]} / ${R[$proxy,${cell%,*},${1}cli${cell#*,},$groups]} |"
+        else
+          cells+=" ${R[$proxy,${cell%,*},${1}${cell#*,},$groups]} |"
+        fi
+      done
+      echo "| $proxy | $share |$cells"
     done
   done
 }
-sat_ratios() { # groups
-  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,sat13,$1]}" "${R[haproxy,ec,sat13,$1]}"), RSA $(ratio "${R[fipsgate,rsa,sat13,$1]}" "${R[haproxy,rsa,sat13,$1]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,sat12,$1]}" "${R[haproxy,ec,sat12,$1]}"), RSA $(ratio "${R[fipsgate,rsa,sat12,$1]}" "${R[haproxy,rsa,sat12,$1]}")"
+sat_ratios() { # run groups
+  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,${1}13,$2]}" "${R[haproxy,ec,${1}13,$2]}"), RSA $(ratio "${R[fipsgate,rsa,${1}13,$2]}" "${R[haproxy,rsa,${1}13,$2]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,${1}12,$2]}" "${R[haproxy,ec,${1}12,$2]}"), RSA $(ratio "${R[fipsgate,rsa,${1}12,$2]}" "${R[haproxy,rsa,${1}12,$2]}")"
 }
 hs_ratios() { # groups other
   echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,hs13,$1]}" "${R[$2,ec,hs13,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs13,$1]}" "${R[$2,rsa,hs13,$1]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,hs12,$1]}" "${R[$2,ec,hs12,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs12,$1]}" "${R[$2,rsa,hs12,$1]}")"
@@ -260,8 +307,10 @@ ratios=$(
   echo "- handshakes with P-256 (like for like), fipsgate vs stunnel: $(hs_ratios p256 stunnel)"
   echo "- handshakes with P-256 (like for like), fipsgate vs HAProxy: $(hs_ratios p256 haproxy)"
   echo "- handshakes with the clients' default X25519 key share, fipsgate (P-256, after a HelloRetryRequest in TLS 1.3) vs HAProxy (X25519): $(hs_ratios default haproxy)"
-  echo "- at saturation ($SATURATION clients), fipsgate vs HAProxy with P-256 key shares: $(sat_ratios p256)"
-  echo "- at saturation ($SATURATION clients), fipsgate vs HAProxy with the default X25519 key share: $(sat_ratios default)"
+  echo "- at saturation ($SATURATION s_time clients), fipsgate vs HAProxy with P-256 key shares: $(sat_ratios sat p256)"
+  echo "- at saturation ($SATURATION s_time clients), fipsgate vs HAProxy with the default X25519 key share: $(sat_ratios sat default)"
+  echo "- at saturation ($SATURATION hsload clients), fipsgate vs HAProxy with P-256 key shares: $(sat_ratios hl p256)"
+  echo "- at saturation ($SATURATION hsload clients), fipsgate vs HAProxy with the default X25519 key share: $(sat_ratios hl default)"
   echo "- keep-alive requests, fipsgate vs stunnel $(ratio "$f_rps" "$s_rps"), vs HAProxy $(ratio "$f_rps" "$h_rps"); median p99 fipsgate ${f_p99} ms, HAProxy ${h_p99} ms"
   echo "- bulk, fipsgate vs stunnel $(ratio "$f_mib" "$s_mib") in MiB/s and stunnel spends $(ratio "$s_cpu" "$f_cpu") fipsgate's CPU per 100 MiB; nginx serving TLS itself reaches $n_mib MiB/s, $(ratio "$n_mib" "$s_mib") of stunnel's: the most any proxy can show here"
 )
@@ -290,16 +339,27 @@ $(hs_table default)
 
 At saturation: $SATURATION concurrent clients for ${SECS} s keep both cores busy, so what counts
 is the CPU each handshake costs (the clients' included: they share the cores), not round trips.
+Each cell is the median of ${ROUNDS} rounds, the two proxies taking turns on it.
 With X25519 shares, each of fipsgate's TLS 1.3 handshakes includes the HelloRetryRequest and the
-client's second key share:
+client's second key share. First with $SATURATION \`openssl s_time -new\` processes:
 
 $(sat_table sat)
 
-The proxy's own CPU per handshake in those runs (user + system milliseconds of the proxy
-process, its threads included, over the handshakes made); the rest of the two cores went to the
-clients and the backend:
+The CPU per handshake in those runs, in milliseconds of user + system time: the proxy's (its
+process and threads) / the s_time clients' (all of them, over the handshakes made). The rest of
+the two cores went to the backend and the kernel:
 
-$(sat_table satcpu)
+$(sat_table sat cpu)
+
+OpenSSL 3.0's client spends more CPU on a handshake than either proxy, so those runs measure the
+clients about as much as the proxies. The same runs with bench/hsload, $SATURATION concurrent
+clients in one rustls (aws-lc-rs) process: the same versions, suite, groups and key shares
+(X25519 first with its key share, then P-256 and P-384, as OpenSSL 3.0 offers them), a full
+handshake each time with the certificate verified, no resumption:
+
+$(sat_table hl)
+
+$(sat_table hl cpu)
 
 Traffic through the ECDSA listener, ${ROUNDS} rounds with the proxies taking turns. Keep-alive:
 \`wrk -t2 -c16 -d${SECS}s\` for a 1 KiB file, medians of the rounds; CPU is the proxy process's
