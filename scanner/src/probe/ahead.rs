@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -48,6 +48,8 @@ struct Reserved {
     /// Closed once the answer to the hello it was opened beside has begun: the chain's next
     /// hello, which follows at once, has had its chance at it.
     answer_pending: watch::Receiver<()>,
+    /// For the critical chain's: hands it the place the chain kept, if it still waits for one.
+    give_place: Option<oneshot::Sender<Slot>>,
     opening: JoinHandle<Opened>,
 }
 
@@ -136,8 +138,9 @@ impl Ahead {
     /// fastest answer after `beside`, one round trip before the hello's answer is due, so that
     /// it is ready when the chain's next hello is and not earlier: a server that serves one
     /// connection at a time waits on an open connection until its hello arrives. Then the
-    /// critical chain waits for the next free place, before the others; another chain's opens
-    /// only in a place free then. The chain has it first; the hello it is opened beside holds
+    /// critical chain opens it in `place`, the place its last connection kept, or else waits
+    /// for the next free place, before the others; another chain's opens only in a place free
+    /// then (`place` is given back unless used). The chain has it first; the hello it is opened beside holds
     /// the returned guard until its answer begins. Unused, it is closed a fastest answer after
     /// that (however late the answer, as behind a server that serves one connection at a
     /// time), or after the probe's timeout.
@@ -148,6 +151,7 @@ impl Ahead {
         owner: u64,
         critical: bool,
         beside: Instant,
+        place: Option<Slot>,
     ) -> Option<Beside> {
         if cfg.pacer.is_some() || cfg.spacing.is_some() {
             return None;
@@ -173,10 +177,16 @@ impl Ahead {
         let unused = self.unused.clone();
         let opened = self.opened.clone();
         let pending = self.pending.clone();
+        let (give_place, given) = oneshot::channel();
         let opening_now = tokio::spawn(async move {
             tokio::time::sleep_until(beside + fastest).await;
-            let slot = if critical {
-                Slot::acquire_for(&cfg, true).await
+            let slot = if let Some(slot) = place {
+                slot
+            } else if critical {
+                tokio::select! {
+                    slot = Slot::acquire_for(&cfg, true) => slot,
+                    Ok(slot) = given => slot,
+                }
             } else if let Some(slot) = Slot::try_acquire(&cfg) {
                 slot
             } else {
@@ -210,6 +220,7 @@ impl Ahead {
             owner,
             critical,
             answer_pending,
+            give_place: critical.then_some(give_place),
             opening: opening_now,
         });
         Some(Beside {
@@ -228,10 +239,12 @@ impl Ahead {
 
     /// A connection opened ahead for a hello of the chain `owner`: its own (waiting for one
     /// still opening), or one whose chain has ended; none if there is neither. Those that
-    /// failed or were closed after waiting too long are passed over.
-    pub(crate) async fn take(&self, owner: u64) -> Option<Conn> {
+    /// failed or were closed after waiting too long are passed over. A critical chain's
+    /// connection still waiting for a place gets `kept`, the place the chain kept; a place it
+    /// does not take stays in `kept`.
+    pub(crate) async fn take(&self, owner: u64, kept: &mut Option<Slot>) -> Option<Conn> {
         loop {
-            let next = {
+            let mut next = {
                 let mut opening = self.opening.lock().ok()?;
                 let at = opening
                     .iter()
@@ -239,6 +252,10 @@ impl Ahead {
                     .or_else(|| opening.iter().position(Reserved::spare))?;
                 opening.remove(at)?
             };
+            if let (Some(give), Some(place)) = (next.give_place.take(), kept.take()) {
+                // Refused (it has a place already, or has ended): the place stays kept.
+                *kept = give.send(place).err();
+            }
             if let Ok(Some(waiting)) = next.opening.await {
                 if let Some(conn) = waiting.lock().ok().and_then(|mut c| c.take()) {
                     self.pending[usize::from(next.critical)].fetch_sub(1, Ordering::Relaxed);

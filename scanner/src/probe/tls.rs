@@ -601,14 +601,33 @@ impl TlsProbe {
         half_close: bool,
     ) -> Result<Answer, ProbeError> {
         let overall = self.cfg.timeout * 3;
-        if let Some(mut conn) = self.shared.ahead.take(self.fork_id).await {
-            // A place handed on is not needed: back to the others.
-            self.passed_slot = None;
+        // A place kept by the critical chain goes to its connection opened ahead if that still
+        // waits for one, else to the connection opened ahead beside this hello, or to this
+        // hello's fresh connection.
+        let mut kept = None;
+        if self.critical {
+            kept = self.passed_slot.take();
+        }
+        let ahead = self.shared.ahead.take(self.fork_id, &mut kept).await;
+        if self.critical {
+            self.passed_slot = kept;
+        }
+        if let Some(mut conn) = ahead {
+            // Another chain's place handed on is not needed: back to the others.
+            if !self.critical {
+                self.passed_slot = None;
+            }
             // What connect() records for a connection it opens.
             self.connected = true;
             self.spoke |= self.cfg.starttls.is_some();
             let answer =
                 tokio::time::timeout(overall, self.exchange_on(&mut conn, bytes, half_close)).await;
+            // The critical chain keeps the place for the connection opened ahead beside its
+            // next hello: freed now, it would go to a waiter of another chain, and that
+            // connection would wait for a place a round trip, costing the chain one.
+            if self.critical {
+                self.passed_slot = Some(conn.into_slot());
+            }
             // The server may have closed a connection that waited for its hello: only a fresh
             // connection's end is the server's word on the hello.
             if !matches!(answer, Ok(Ok(Answer::Closed))) {
@@ -690,7 +709,9 @@ impl TlsProbe {
         self.connections += 1;
         let mut conn = self.connect(slot).await?;
         let answer = self.exchange_on(&mut conn, bytes, half_close).await;
-        if self.opens_longest_chain {
+        // On a slow path the critical chain keeps its place too (see exchange_within_deadline);
+        // on a fast one nothing is opened ahead, and a freed place serves the others at once.
+        if self.opens_longest_chain || (self.critical && self.shared.ahead.slow_path()) {
             self.passed_slot = Some(conn.into_slot());
         }
         answer
@@ -715,12 +736,19 @@ impl TlsProbe {
             };
         }
         let mut beside = if self.in_chain {
+            // The critical chain's kept place (none for the others).
+            let place = if self.critical {
+                self.passed_slot.take()
+            } else {
+                None
+            };
             self.shared.ahead.open(
                 self.addr,
                 &self.cfg,
                 self.fork_id,
                 self.critical,
                 conn.opened(),
+                place,
             )
         } else {
             None
@@ -1023,6 +1051,8 @@ impl TlsProbe {
                 }
                 Err(_) => Ok(()),
             };
+            // The chain's place is of no use once it has ended.
+            p.passed_slot = None;
             (p, found)
         });
         // TLS 1.2's signature schemes, from its first picks on: the second round waits for
