@@ -177,6 +177,8 @@ impl Ahead {
         let unused = self.unused.clone();
         let opened = self.opened.clone();
         let pending = self.pending.clone();
+        // Only a critical connection without a place of its own can be handed one.
+        let takes_a_kept_place = critical && place.is_none();
         let (give_place, given) = oneshot::channel();
         let opening_now = tokio::spawn(async move {
             tokio::time::sleep_until(beside + fastest).await;
@@ -220,7 +222,7 @@ impl Ahead {
             owner,
             critical,
             answer_pending,
-            give_place: critical.then_some(give_place),
+            give_place: takes_a_kept_place.then_some(give_place),
             opening: opening_now,
         });
         Some(Beside {

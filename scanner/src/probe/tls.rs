@@ -603,20 +603,15 @@ impl TlsProbe {
         let overall = self.cfg.timeout * 3;
         // A place kept by the critical chain goes to its connection opened ahead if that still
         // waits for one, else to the connection opened ahead beside this hello, or to this
-        // hello's fresh connection.
-        let mut kept = None;
-        if self.critical {
-            kept = self.passed_slot.take();
-        }
+        // hello's fresh connection. Another chain's place handed on is not needed by a
+        // connection opened ahead: back to the others.
+        let critical = self.critical;
+        let mut kept = self.passed_slot.take_if(|_| critical);
         let ahead = self.shared.ahead.take(self.fork_id, &mut kept).await;
-        if self.critical {
+        if critical || ahead.is_some() {
             self.passed_slot = kept;
         }
         if let Some(mut conn) = ahead {
-            // Another chain's place handed on is not needed: back to the others.
-            if !self.critical {
-                self.passed_slot = None;
-            }
             // What connect() records for a connection it opens.
             self.connected = true;
             self.spoke |= self.cfg.starttls.is_some();
@@ -737,11 +732,8 @@ impl TlsProbe {
         }
         let mut beside = if self.in_chain {
             // The critical chain's kept place (none for the others).
-            let place = if self.critical {
-                self.passed_slot.take()
-            } else {
-                None
-            };
+            let critical = self.critical;
+            let place = self.passed_slot.take_if(|_| critical);
             self.shared.ahead.open(
                 self.addr,
                 &self.cfg,
