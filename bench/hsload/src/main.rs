@@ -64,36 +64,29 @@ enum Groups {
 }
 
 fn provider(args: &Args) -> CryptoProvider {
-    let base = default_provider();
-    let (suites, kx_groups) = (
-        match args.version {
+    CryptoProvider {
+        cipher_suites: match args.version {
             Version::Tls13 => vec![cipher_suite::TLS13_AES_128_GCM_SHA256],
             Version::Tls12 => vec![
                 cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
                 cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             ],
         },
-        match args.groups {
+        kx_groups: match args.groups {
             Groups::P256 => vec![kx_group::SECP256R1],
             Groups::Default => vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
         },
-    );
-    CryptoProvider {
-        cipher_suites: suites,
-        kx_groups,
-        ..base
+        ..default_provider()
     }
 }
 
 fn config(args: &Args) -> Result<ClientConfig, String> {
+    let in_ca = |e: &dyn std::fmt::Display| format!("{}: {e}", args.ca.display());
     let mut roots = RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(&args.ca)
-        .map_err(|e| format!("{}: {e}", args.ca.display()))?;
-    for cert in certs {
-        let cert = cert.map_err(|e| format!("{}: {e}", args.ca.display()))?;
+    for cert in CertificateDer::pem_file_iter(&args.ca).map_err(|e| in_ca(&e))? {
         roots
-            .add(cert)
-            .map_err(|e| format!("{}: {e}", args.ca.display()))?;
+            .add(cert.map_err(|e| in_ca(&e))?)
+            .map_err(|e| in_ca(&e))?;
     }
     let version = match args.version {
         Version::Tls13 => &rustls::version::TLS13,
@@ -146,15 +139,16 @@ async fn main() -> std::process::ExitCode {
                 // A handshake stuck past the end is abandoned, not waited for.
                 let left = deadline.saturating_duration_since(Instant::now());
                 match tokio::time::timeout(left, handshake(&connector, addr)).await {
-                    Ok(Ok(())) => done.fetch_add(1, Ordering::Relaxed),
+                    Ok(Ok(())) => {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
                     Ok(Err(e)) => {
                         if errors.fetch_add(1, Ordering::Relaxed) == 0 {
                             eprintln!("hsload: first error: {e}");
                         }
-                        0
                     }
                     Err(_) => break,
-                };
+                }
             }
         }));
     }
