@@ -108,12 +108,13 @@ fn across_a_slow_path(port: u16) -> Value {
             &waits.display().to_string(),
         ],
     );
-    // Milliseconds each connection of a scan waited between its accept and its first bytes.
+    // Milliseconds each connection of a scan waited between its accept and its first bytes,
+    // none for a connection closed before any.
     let waited = |per_host: &str| {
         let _ = std::fs::remove_file(&waits);
         let mut report = reports(per_host, 22, &[relay.addr()]).remove(0);
         let log = std::fs::read_to_string(&waits).unwrap_or_default();
-        let waits: Vec<f64> = log.lines().filter_map(|l| l.parse().ok()).collect();
+        let waits: Vec<Option<f64>> = log.lines().map(|l| l.parse().ok()).collect();
         let connections = report["connections"].as_u64().unwrap_or(0);
         if let Some(e) = report.as_object_mut() {
             e.remove("connections");
@@ -128,13 +129,21 @@ fn across_a_slow_path(port: u16) -> Value {
     let budget =
         suite_count(tls) + count_of(&tls["groups"]) + count_of(&tls["signature_schemes"]) + 12;
     assert!(connections as usize <= budget, "{connections} > {budget}");
-    // Connections opened ahead wait for the last answer before their hello; one at a time,
-    // a connection carries its hello at once (but for the scanner's own start-up work, such as
-    // the first TLS 1.3 handshake's key shares).
+    // Connections opened ahead wait for the last answer before their hello, or end unused
+    // when their chain has ended; one at a time, a connection carries its hello at once (but
+    // for the scanner's own start-up work, such as the first TLS 1.3 handshake's key shares).
     // At most two are open ahead at a time (so that at most two end unused), and a server
-    // that answers side by side leaves few chains waiting: at least two must show.
-    let late = |waits: &[f64]| waits.iter().filter(|w| **w >= 10.0).count();
-    assert!(late(&ahead) >= late(&fresh) + 2, "{ahead:?} {fresh:?}");
+    // that answers side by side leaves few chains waiting: at least two must be opened ahead,
+    // and one of them must carry a hello. (Against Go's crypto/tls one scan in seven had one
+    // used and two unused.)
+    let late = |waits: &[Option<f64>]| waits.iter().flatten().filter(|w| **w >= 10.0).count();
+    let unused = |waits: &[Option<f64>]| waits.iter().filter(|w| w.is_none()).count();
+    let opened_ahead = |waits: &[Option<f64>]| late(waits) + unused(waits);
+    assert!(late(&ahead) > late(&fresh), "{ahead:?} {fresh:?}");
+    assert!(
+        opened_ahead(&ahead) >= opened_ahead(&fresh) + 2,
+        "{ahead:?} {fresh:?}"
+    );
     side_by_side
 }
 
