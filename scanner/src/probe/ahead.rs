@@ -140,10 +140,10 @@ impl Ahead {
     /// connection at a time waits on an open connection until its hello arrives. Then the
     /// critical chain opens it in `place`, the place its last connection kept, or else waits
     /// for the next free place, before the others; another chain's opens only in a place free
-    /// then (`place` is given back unless used). The chain has it first; the hello it is opened beside holds
-    /// the returned guard until its answer begins. Unused, it is closed a fastest answer after
-    /// that (however late the answer, as behind a server that serves one connection at a
-    /// time), or after the probe's timeout.
+    /// then. A `place` given when nothing is opened is freed. The chain has it first; the hello
+    /// it is opened beside holds the returned guard until its answer begins. Unused, it is
+    /// closed a fastest answer after that (however late the answer, as behind a server that
+    /// serves one connection at a time), or after the probe's timeout.
     pub(crate) fn open(
         &self,
         addr: SocketAddr,

@@ -605,10 +605,9 @@ impl TlsProbe {
         // waits for one, else to the connection opened ahead beside this hello, or to this
         // hello's fresh connection. Another chain's place handed on is not needed by a
         // connection opened ahead: back to the others.
-        let critical = self.critical;
-        let mut kept = self.passed_slot.take_if(|_| critical);
+        let mut kept = self.kept_place();
         let ahead = self.shared.ahead.take(self.fork_id, &mut kept).await;
-        if critical || ahead.is_some() {
+        if self.critical || ahead.is_some() {
             self.passed_slot = kept;
         }
         if let Some(mut conn) = ahead {
@@ -638,6 +637,13 @@ impl TlsProbe {
             Ok(r) => r,
             Err(_) => Err(Self::answer_timeout(overall)),
         }
+    }
+
+    /// The place the critical chain kept from its last connection; none for the other chains,
+    /// whose place handed on stays for their next fresh connection.
+    fn kept_place(&mut self) -> Option<Slot> {
+        let critical = self.critical;
+        self.passed_slot.take_if(|_| critical)
     }
 
     fn answer_timeout(overall: std::time::Duration) -> ProbeError {
@@ -731,9 +737,7 @@ impl TlsProbe {
             };
         }
         let mut beside = if self.in_chain {
-            // The critical chain's kept place (none for the others).
-            let critical = self.critical;
-            let place = self.passed_slot.take_if(|_| critical);
+            let place = self.kept_place();
             self.shared.ahead.open(
                 self.addr,
                 &self.cfg,
