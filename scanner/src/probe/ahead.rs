@@ -254,9 +254,12 @@ impl Ahead {
                     .or_else(|| opening.iter().position(Reserved::spare))?;
                 opening.remove(at)?
             };
-            if let (Some(give), Some(place)) = (next.give_place.take(), kept.take()) {
-                // Refused (it has a place already, or has ended): the place stays kept.
-                *kept = give.send(place).err();
+            // Only one that waits for a place is offered it; refused (it got one meanwhile, or
+            // has ended), the place stays kept.
+            if let Some(give) = next.give_place.take() {
+                if let Some(place) = kept.take() {
+                    *kept = give.send(place).err();
+                }
             }
             if let Ok(Some(waiting)) = next.opening.await {
                 if let Some(conn) = waiting.lock().ok().and_then(|mut c| c.take()) {
