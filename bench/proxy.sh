@@ -280,11 +280,8 @@ sat_table() { # run (sat: s_time, hl: hsload), then "cpu" for the CPU per handsh
     done
   done
 }
-sat_ratios() { # run groups
-  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,${1}13,$2]}" "${R[haproxy,ec,${1}13,$2]}"), RSA $(ratio "${R[fipsgate,rsa,${1}13,$2]}" "${R[haproxy,rsa,${1}13,$2]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,${1}12,$2]}" "${R[haproxy,ec,${1}12,$2]}"), RSA $(ratio "${R[fipsgate,rsa,${1}12,$2]}" "${R[haproxy,rsa,${1}12,$2]}")"
-}
-hs_ratios() { # groups other
-  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,hs13,$1]}" "${R[$2,ec,hs13,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs13,$1]}" "${R[$2,rsa,hs13,$1]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,hs12,$1]}" "${R[$2,ec,hs12,$1]}"), RSA $(ratio "${R[fipsgate,rsa,hs12,$1]}" "${R[$2,rsa,hs12,$1]}")"
+hs_ratios() { # run (hs: 16 s_time clients, sat: saturation with s_time, hl: with hsload) groups other
+  echo "TLS 1.3 ECDSA $(ratio "${R[fipsgate,ec,${1}13,$2]}" "${R[$3,ec,${1}13,$2]}"), RSA $(ratio "${R[fipsgate,rsa,${1}13,$2]}" "${R[$3,rsa,${1}13,$2]}"); TLS 1.2 ECDSA $(ratio "${R[fipsgate,ec,${1}12,$2]}" "${R[$3,ec,${1}12,$2]}"), RSA $(ratio "${R[fipsgate,rsa,${1}12,$2]}" "${R[$3,rsa,${1}12,$2]}")"
 }
 traffic_table=$(
   echo "| proxy | 1 KiB req/s | p99 ms | CPU s / 10k req | bulk MiB/s | CPU s / 100 MiB |"
@@ -304,13 +301,13 @@ read -r f_mib f_cpu <<<"${R[fipsgate,bulk]}"
 read -r s_mib s_cpu <<<"${R[stunnel,bulk]}"
 read -r n_mib _ <<<"${R[nginx,bulk]}"
 ratios=$(
-  echo "- handshakes with P-256 (like for like), fipsgate vs stunnel: $(hs_ratios p256 stunnel)"
-  echo "- handshakes with P-256 (like for like), fipsgate vs HAProxy: $(hs_ratios p256 haproxy)"
-  echo "- handshakes with the clients' default X25519 key share, fipsgate (P-256, after a HelloRetryRequest in TLS 1.3) vs HAProxy (X25519): $(hs_ratios default haproxy)"
-  echo "- at saturation ($SATURATION s_time clients), fipsgate vs HAProxy with P-256 key shares: $(sat_ratios sat p256)"
-  echo "- at saturation ($SATURATION s_time clients), fipsgate vs HAProxy with the default X25519 key share: $(sat_ratios sat default)"
-  echo "- at saturation ($SATURATION hsload clients), fipsgate vs HAProxy with P-256 key shares: $(sat_ratios hl p256)"
-  echo "- at saturation ($SATURATION hsload clients), fipsgate vs HAProxy with the default X25519 key share: $(sat_ratios hl default)"
+  echo "- handshakes with P-256 (like for like), fipsgate vs stunnel: $(hs_ratios hs p256 stunnel)"
+  echo "- handshakes with P-256 (like for like), fipsgate vs HAProxy: $(hs_ratios hs p256 haproxy)"
+  echo "- handshakes with the clients' default X25519 key share, fipsgate (P-256, after a HelloRetryRequest in TLS 1.3) vs HAProxy (X25519): $(hs_ratios hs default haproxy)"
+  echo "- at saturation ($SATURATION s_time clients), fipsgate vs HAProxy with P-256 key shares: $(hs_ratios sat p256 haproxy)"
+  echo "- at saturation ($SATURATION s_time clients), fipsgate vs HAProxy with the default X25519 key share: $(hs_ratios sat default haproxy)"
+  echo "- at saturation ($SATURATION hsload clients), fipsgate vs HAProxy with P-256 key shares: $(hs_ratios hl p256 haproxy)"
+  echo "- at saturation ($SATURATION hsload clients), fipsgate vs HAProxy with the default X25519 key share: $(hs_ratios hl default haproxy)"
   echo "- keep-alive requests, fipsgate vs stunnel $(ratio "$f_rps" "$s_rps"), vs HAProxy $(ratio "$f_rps" "$h_rps"); median p99 fipsgate ${f_p99} ms, HAProxy ${h_p99} ms"
   echo "- bulk, fipsgate vs stunnel $(ratio "$f_mib" "$s_mib") in MiB/s and stunnel spends $(ratio "$s_cpu" "$f_cpu") fipsgate's CPU per 100 MiB; nginx serving TLS itself reaches $n_mib MiB/s, $(ratio "$n_mib" "$s_mib") of stunnel's: the most any proxy can show here"
 )
